@@ -1,0 +1,55 @@
+"""The aiohttp application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from trustbridge import __version__
+from trustbridge.api import system
+from trustbridge.api.metrics import Metrics
+from trustbridge.api.middlewares import _metrics_key, problem_details, request_context
+from trustbridge.api.openapi import ApiRoutes, Endpoint, build_openapi
+from trustbridge.config import Settings
+from trustbridge.services import Services, build_services
+
+
+def _route_tables() -> list[ApiRoutes]:
+    """Every route module's table; feature packages add theirs here."""
+    tables: list[ApiRoutes] = [system.routes]
+    return tables
+
+
+def create_app(
+    settings: Settings | None = None, *, services: Services | None = None
+) -> web.Application:
+    """Build the app. Backends open on startup (or use the ``services`` given, for tests)."""
+    settings = settings or (services.settings if services else Settings())
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[request_context, problem_details],
+    )
+    app["settings"] = settings
+    app[_metrics_key] = Metrics()
+    endpoints: list[Endpoint] = []
+    for table in _route_tables():
+        for ep in table.endpoints:
+            app.router.add_route(ep.method, ep.path, ep.handler)
+        endpoints.extend(table.endpoints)
+    app[system._endpoints_key] = endpoints
+    app["openapi_doc"] = build_openapi(endpoints, version=__version__)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        owned = services is None
+        svc = services if services is not None else await build_services(settings)
+        app["services"] = svc
+        yield
+        if owned:
+            await svc.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,82 @@
+"""Operational endpoints: liveness, readiness, metrics, OpenAPI, offline API docs."""
+
+from __future__ import annotations
+
+import asyncio
+from importlib import resources
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from trustbridge import __version__
+from trustbridge.api.metrics import Metrics
+from trustbridge.api.middlewares import _metrics_key
+from trustbridge.api.openapi import ApiRoutes, Endpoint, build_openapi
+from trustbridge.api.problems import problem_response
+from trustbridge.errors import InfrastructureError
+
+routes = ApiRoutes()
+_endpoints_key = web.AppKey("all_endpoints", list[Endpoint])
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+
+
+class Readiness(BaseModel):
+    status: str
+    checks: dict[str, str]
+
+
+@routes.route("GET", "/health", summary="Liveness: the process answers.", tags=("system",),
+              response=Health)
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "version": __version__})
+
+
+@routes.route("GET", "/ready", summary="Readiness: store and cache reachable.", tags=("system",),
+              response=Readiness, responses={503: "A dependency is down (named in detail)"})
+async def ready(request: web.Request) -> web.Response:
+    services = request.app["services"]
+    checks: dict[str, str] = {}
+    failing: list[str] = []
+    for name, probe in (("store", services.db.ping), ("cache", services.cache.ping)):
+        try:
+            await asyncio.wait_for(probe(), timeout=2.0)
+            checks[name] = "ok"
+        except (InfrastructureError, TimeoutError, OSError) as exc:
+            checks[name] = f"failing: {exc}"
+            failing.append(name)
+    if failing:
+        return problem_response(503, "service.not_ready", "Service unavailable",
+                                f"not ready: {', '.join(failing)} failing",
+                                extra={"checks": checks})
+    return web.json_response({"status": "ready", "checks": checks})
+
+
+@routes.route("GET", "/metrics", summary="Prometheus metrics.", tags=("system",),
+              response_content_type="text/plain")
+async def metrics(request: web.Request) -> web.Response:
+    m: Metrics = request.app[_metrics_key]
+    return web.Response(text=m.render(), content_type="text/plain",
+                        headers={"X-Content-Type-Options": "nosniff"})
+
+
+@routes.route("GET", "/openapi.json", summary="OpenAPI 3.1 description of every endpoint.",
+              tags=("system",))
+async def openapi(request: web.Request) -> web.Response:
+    doc = request.app.get("openapi_doc")
+    if doc is None:
+        doc = build_openapi(request.app[_endpoints_key], version=__version__)
+    return web.json_response(doc)
+
+
+@routes.route("GET", "/docs", summary="Rendered API documentation (works offline).",
+              tags=("system",), response_content_type="text/html")
+async def docs(request: web.Request) -> web.Response:
+    html = resources.files("trustbridge.api").joinpath("static/docs.html").read_text("utf-8")
+    return web.Response(text=html, content_type="text/html")
+
+
+__all__ = ["_endpoints_key", "routes"]

@@ -1,0 +1,79 @@
+"""Settings from the environment (``TRUSTBRIDGE_*``, ``REDIS_URL``, ``DATABASE_URL``) or a file.
+
+Every setting has a safe default; the default needs no external service
+(SQLite under ``data_dir``, in-process cache).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Service configuration. See the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="TRUSTBRIDGE_", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("data")
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "TRUSTBRIDGE_DATABASE_URL")
+    )
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("REDIS_URL", "TRUSTBRIDGE_REDIS_URL")
+    )
+    cache_max_entries: int = 50_000
+
+    # HTTP edge limits
+    max_body_bytes: int = 1024 * 1024
+    max_json_depth: int = 64
+    request_timeout_seconds: float = 30.0
+
+    # Registry
+    registry_seed_dir: Path | None = Path("registry")
+    seed_registry: bool = True
+    admin_token: SecretStr | None = None
+    trust_anchors: list[str] = Field(default_factory=list)
+
+    # DID resolution
+    did_cache_ttl_seconds: int = 3600
+    did_negative_ttl_seconds: int = 30
+    did_web_allow_hosts: list[str] = Field(default_factory=list)
+    did_web_allow_private: bool = False
+    did_web_ca_file: Path | None = None
+    ebsi_didr_url: str | None = None
+    fetch_timeout_seconds: float = 5.0
+    fetch_max_bytes: int = 256 * 1024
+
+    # Verification
+    result_cache_ttl_seconds: int = 300
+    allow_rsa: bool = False
+    demo_issuer: bool = False
+
+    def effective_database_url(self) -> str:
+        """The store URL: ``DATABASE_URL`` or a SQLite file under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'trustbridge.sqlite3').as_posix()}"
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from env, optionally layered under a TOML or JSON file, then ``overrides``."""
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        text = config_file.read_text(encoding="utf-8")
+        values = tomllib.loads(text) if config_file.suffix == ".toml" else json.loads(text)
+    values.update(overrides)
+    return Settings(**values)
+
+
+__all__ = ["Settings", "load_settings"]

@@ -1,0 +1,132 @@
+"""SQLite backend (aiosqlite): the embedded default, one file under the data dir.
+
+WAL mode and ``synchronous=FULL`` so a killed process leaves the last committed
+state; one writer connection serialised by a lock, since SQLite has one writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from trustbridge.errors import InfrastructureError
+from trustbridge.store.interface import Row, Transaction
+from trustbridge.store.migrations import MIGRATIONS
+
+
+def _path_from_url(url: str) -> str:
+    """``sqlite:///rel/path``, ``sqlite:////abs/path`` or ``sqlite:///:memory:`` -> a path."""
+    rest = url.removeprefix("sqlite:")
+    rest = rest.removeprefix("///") if rest.startswith("///") else rest.removeprefix("//")
+    return ":memory:" if rest in ("", ":memory:") else rest
+
+
+class _SQLiteTx:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._c = conn
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        await self._c.execute(sql, args)
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self._c.executemany(sql, rows)
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        async with self._c.execute(sql, args) as cur:
+            rows = await cur.fetchall()
+            names = [d[0] for d in cur.description or ()]
+        return [dict(zip(names, r, strict=True)) for r in rows]
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        async with self._c.execute(sql, args) as cur:
+            row = await cur.fetchone()
+            names = [d[0] for d in cur.description or ()]
+        return None if row is None else dict(zip(names, row, strict=True))
+
+
+class SQLiteDatabase:
+    """A single serialised connection; reads and writes are short."""
+
+    dialect = "sqlite"
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._lock = asyncio.Lock()
+        self._tx = _SQLiteTx(conn)
+
+    @classmethod
+    async def open(cls, url: str) -> SQLiteDatabase:
+        path = _path_from_url(url)
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None)
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA synchronous=FULL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=5000")
+        except (sqlite3.Error, OSError) as exc:
+            raise InfrastructureError(f"cannot open SQLite store at {path}: {exc}") from exc
+        return cls(conn)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._tx
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            else:
+                await self._conn.execute("COMMIT")
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        async with self.transaction() as tx:
+            await tx.execute(sql, *args)
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        async with self.transaction() as tx:
+            await tx.executemany(sql, rows)
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        async with self._lock:
+            return await self._tx.fetch(sql, *args)
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        async with self._lock:
+            return await self._tx.fetchrow(sql, *args)
+
+    async def migrate(self) -> list[str]:
+        applied: list[str] = []
+        async with self.transaction() as tx:
+            await tx.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY)"
+            )
+            done = {r["name"] for r in await tx.fetch("SELECT name FROM schema_migrations")}
+            for name, statements in MIGRATIONS:
+                if name in done:
+                    continue
+                for stmt in statements:
+                    await tx.execute(stmt.replace("BLOB_TYPE", "BLOB"))
+                await tx.execute("INSERT INTO schema_migrations (name) VALUES (?)", name)
+                applied.append(name)
+        return applied
+
+    async def ping(self) -> None:
+        try:
+            await self.fetchrow("SELECT 1 AS ok")
+        except sqlite3.Error as exc:
+            raise InfrastructureError(f"SQLite store unavailable: {exc}") from exc
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+
+__all__ = ["SQLiteDatabase"]
