@@ -6,6 +6,7 @@ the CLI. Each component gets its dependencies here, nowhere else.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,9 +56,29 @@ async def build_services(settings: Settings) -> Services:
     return services
 
 
+# Each module here defines ``async def attach(services: Services) -> None`` that puts its
+# component into ``services.components`` (dependency order matters).
+ATTACH_MODULES: tuple[str, ...] = (
+    "trustbridge.did.service",
+    "trustbridge.registry.service",
+    "trustbridge.status.service",
+    "trustbridge.verify.service",
+    "trustbridge.registry.sync_service",
+    "trustbridge.oid4vp.service",
+)
+
+
 def _attachers() -> list[Any]:
-    """Feature packages that wire themselves into the graph, in dependency order."""
+    """The ``attach`` functions of the feature packages that are installed."""
     attachers: list[Any] = []
+    for name in ATTACH_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        attachers.append(module.attach)
     return attachers
 
 

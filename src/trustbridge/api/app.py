@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -14,10 +15,29 @@ from trustbridge.api.openapi import ApiRoutes, Endpoint, build_openapi
 from trustbridge.config import Settings
 from trustbridge.services import Services, build_services
 
+# Route modules, each exposing ``routes: ApiRoutes``.
+ROUTE_MODULES: tuple[str, ...] = (
+    "trustbridge.api.did",
+    "trustbridge.api.verify",
+    "trustbridge.api.vcapi",
+    "trustbridge.api.registry",
+    "trustbridge.api.sync",
+    "trustbridge.api.oid4vp",
+    "trustbridge.api.ui",
+)
+
 
 def _route_tables() -> list[ApiRoutes]:
-    """Every route module's table; feature packages add theirs here."""
+    """Every installed route module's table."""
     tables: list[ApiRoutes] = [system.routes]
+    for name in ROUTE_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        tables.append(module.routes)
     return tables
 
 
