@@ -1,0 +1,173 @@
+"""The HTTP edge: problem+json everywhere, limits, request ids, metrics, OpenAPI.
+
+The garbage tests enumerate every POST endpoint from the live OpenAPI document,
+so each endpoint added later is covered without a new test.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from tests.conftest import ClientFactory
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(resp_status: int, ctype: str, body: dict[str, Any], status: int) -> None:
+    assert resp_status == status
+    assert ctype == PROBLEM
+    assert body["status"] == status
+    assert isinstance(body["code"], str) and "." in body["code"]
+    assert body["type"].endswith(body["code"])
+
+
+async def test_health(client: TestClient[Any, Any]) -> None:
+    resp = await client.get("/health")
+    assert resp.status == 200
+    assert (await resp.json())["status"] == "ok"
+    assert resp.headers["X-Request-ID"]
+
+
+async def test_request_id_echoed_when_safe(client: TestClient[Any, Any]) -> None:
+    resp = await client.get("/health", headers={"X-Request-ID": "abc-123"})
+    assert resp.headers["X-Request-ID"] == "abc-123"
+    resp = await client.get("/health", headers={"X-Request-ID": "bad id\twith junk" * 10})
+    assert resp.headers["X-Request-ID"] != "bad id\twith junk" * 10
+
+
+async def test_ready_names_store_and_cache(client: TestClient[Any, Any]) -> None:
+    resp = await client.get("/ready")
+    assert resp.status == 200
+    assert (await resp.json())["checks"] == {"store": "ok", "cache": "ok"}
+
+
+@pytest.mark.redis
+async def test_ready_503_names_failing_cache(make_client: ClientFactory, redis_url: str) -> None:
+    import subprocess
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly",
+                             "no"], stdout=subprocess.DEVNULL)
+    try:
+        import asyncio
+
+        for _ in range(100):
+            try:
+                _r, w = await asyncio.open_connection("127.0.0.1", port)
+                w.close()
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        client = await make_client(redis_url=f"redis://127.0.0.1:{port}/0")
+        assert (await client.get("/ready")).status == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    resp = await client.get("/ready")
+    body = await resp.json(content_type=None)
+    assert_problem(resp.status, resp.content_type, body, 503)
+    assert "cache" in body["detail"] and body["checks"]["store"] == "ok"
+
+
+async def test_unknown_route_and_method_are_problems(client: TestClient[Any, Any]) -> None:
+    resp = await client.get("/no/such/route")
+    assert_problem(resp.status, resp.content_type, await resp.json(content_type=None), 404)
+    resp = await client.delete("/health")
+    body = await resp.json(content_type=None)
+    assert_problem(resp.status, resp.content_type, body, 405)
+    assert body["code"] == "method.not_allowed"
+
+
+async def test_metrics_counts_requests(client: TestClient[Any, Any]) -> None:
+    await client.get("/health")
+    await client.get("/nope")
+    text = await (await client.get("/metrics")).text()
+    assert 'trustbridge_http_requests_total{method="GET",route="/health",status="200"} 1' in text
+    assert 'route="unmatched",status="404"' in text
+    assert "trustbridge_http_request_duration_seconds_bucket" in text
+
+
+async def test_openapi_lists_every_route(client: TestClient[Any, Any]) -> None:
+    doc = await (await client.get("/openapi.json")).json()
+    assert doc["openapi"].startswith("3.1")
+    documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
+    app = client.server.app
+    assert app is not None
+    import re
+
+    for route in app.router.routes():
+        if route.method == "HEAD" or route.resource is None:
+            continue
+        path = re.sub(r"\{(\w+)(?::[^}]*)?\}", r"{\1}", route.resource.canonical)
+        assert (route.method, path) in documented, f"{route.method} {path} missing in OpenAPI"
+
+
+async def test_docs_page_offline(client: TestClient[Any, Any]) -> None:
+    resp = await client.get("/docs")
+    html = await resp.text()
+    assert resp.status == 200 and "/openapi.json" in html
+    assert "https://" not in html.split("<body>", 1)[1].replace("https://trustbridge", "")
+
+
+async def _post_endpoints(client: TestClient[Any, Any]) -> list[str]:
+    doc = await (await client.get("/openapi.json")).json()
+    paths = []
+    for path, ops in doc["paths"].items():
+        if "post" in ops:
+            paths.append(path.replace("{", "x").replace("}", "x"))
+    return paths
+
+
+GARBAGE: list[tuple[str, bytes, str]] = [
+    ("invalid json", b'{"presentation": ', "application/json"),
+    ("not json at all", b"\x00\xff\xfe garbage", "application/json"),
+    ("deep nesting", b"[" * 10_000 + b"]" * 10_000, "application/json"),
+    ("deep object nesting", b'{"a":' * 10_000 + b"1" + b"}" * 10_000, "application/json"),
+    ("wrong content type", b"<xml/>", "application/xml"),
+    ("json array", b"[1,2,3]", "application/json"),
+    ("NaN constant", b'{"x": NaN}', "application/json"),
+    ("huge number", b'{"x": ' + b"9" * 5000 + b"}", "application/json"),
+]
+
+
+@pytest.mark.parametrize(("label", "body", "ctype"), GARBAGE, ids=[g[0] for g in GARBAGE])
+async def test_garbage_to_every_post_endpoint_is_4xx_problem(
+    client: TestClient[Any, Any], label: str, body: bytes, ctype: str
+) -> None:
+    for path in await _post_endpoints(client):
+        resp = await client.post(path, data=body, headers={"Content-Type": ctype})
+        text = await resp.text()
+        assert 400 <= resp.status < 500, f"{label} -> {path}: {resp.status} {text[:200]}"
+        assert resp.content_type == PROBLEM, f"{label} -> {path}: {resp.content_type}"
+        assert json.loads(text)["code"]
+
+
+async def test_oversized_body_is_413_everywhere(client: TestClient[Any, Any]) -> None:
+    big = b'{"x": "' + b"a" * (10 * 1024 * 1024) + b'"}'
+    paths = await _post_endpoints(client)
+    for path in paths or ["/health"]:
+        resp = await client.post(path, data=io.BytesIO(big),
+                                 headers={"Content-Type": "application/json"})
+        body = await resp.json(content_type=None)
+        if not paths:  # no POST endpoint yet: still must not be a 500
+            assert resp.status in (405, 413)
+            continue
+        assert_problem(resp.status, resp.content_type, body, 413)
+
+
+def test_json_depth_scanner_ignores_brackets_in_strings() -> None:
+    from trustbridge.api.body import json_depth_exceeds, parse_json_bytes
+    from trustbridge.errors import InputError
+
+    assert not json_depth_exceeds(b'{"a": "[[[[[[[[[[[[[[[["}', 3)
+    assert json_depth_exceeds(b'{"a": [[[1]]]}', 3)
+    assert parse_json_bytes(b'{"s": "\\"[[[["}', max_depth=2) == {"s": '"[[[['}
+    with pytest.raises(InputError) as err:
+        parse_json_bytes(b"[" * 100 + b"]" * 100, max_depth=64)
+    assert err.value.code == "request.too_deep"

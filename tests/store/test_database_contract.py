@@ -1,0 +1,67 @@
+"""One contract, two backends: SQLite and a throwaway PostgreSQL database."""
+
+from __future__ import annotations
+
+import pytest
+
+from trustbridge.store import Database, open_database
+from trustbridge.store.migrations import MIGRATIONS
+
+
+async def test_migrations_applied_once(db: Database) -> None:
+    assert await db.migrate() == []  # already applied by open_database
+    rows = await db.fetch("SELECT name FROM schema_migrations")
+    assert {r["name"] for r in rows} >= {name for name, _ in MIGRATIONS}
+
+
+async def test_roundtrip_with_placeholders(db: Database) -> None:
+    await db.execute("INSERT INTO node_state (key, value) VALUES (?, ?)", "k1", "v1")
+    row = await db.fetchrow("SELECT value FROM node_state WHERE key = ?", "k1")
+    assert row == {"value": "v1"}
+    assert await db.fetchrow("SELECT value FROM node_state WHERE key = ?", "nope") is None
+
+
+async def test_transaction_is_all_or_nothing(db: Database) -> None:
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom):
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO node_state (key, value) VALUES (?, ?)", "a", "1")
+            await tx.execute("INSERT INTO node_state (key, value) VALUES (?, ?)", "b", "2")
+            raise Boom
+    assert await db.fetch("SELECT key FROM node_state WHERE key IN (?, ?)", "a", "b") == []
+
+
+async def test_failed_statement_rolls_back_batch(db: Database) -> None:
+    await db.execute("INSERT INTO node_state (key, value) VALUES (?, ?)", "dup", "0")
+    with pytest.raises(Exception):  # noqa: B017 - each driver raises its own integrity error
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO node_state (key, value) VALUES (?, ?)", "new", "1")
+            await tx.execute("INSERT INTO node_state (key, value) VALUES (?, ?)", "dup", "2")
+    assert await db.fetchrow("SELECT value FROM node_state WHERE key = ?", "new") is None
+    assert await db.fetchrow("SELECT value FROM node_state WHERE key = ?", "dup") == {"value": "0"}
+
+
+async def test_executemany(db: Database) -> None:
+    await db.executemany("INSERT INTO node_state (key, value) VALUES (?, ?)",
+                         [(f"k{i}", str(i)) for i in range(100)])
+    row = await db.fetchrow("SELECT COUNT(*) AS n FROM node_state WHERE key LIKE ?", "k%")
+    assert row is not None and int(row["n"]) == 100
+
+
+async def test_reopen_keeps_data(database_url: str) -> None:
+    first = await open_database(database_url)
+    await first.execute("INSERT INTO node_state (key, value) VALUES (?, ?)", "durable", "yes")
+    await first.close()
+    second = await open_database(database_url)
+    assert await second.fetchrow("SELECT value FROM node_state WHERE key = ?",
+                                 "durable") == {"value": "yes"}
+    await second.close()
+
+
+async def test_unknown_scheme_is_input_error() -> None:
+    from trustbridge.errors import InputError
+
+    with pytest.raises(InputError):
+        await open_database("mysql://nope")
