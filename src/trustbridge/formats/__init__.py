@@ -1,0 +1,1 @@
+"""Credential formats: one module per wire format, all behind ``formats.base.CredentialFormat``."""
