@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+
 from tests.conftest import ClientFactory
 
 PROBLEM = "application/problem+json"

@@ -92,7 +92,6 @@ def test_memory_lru_evicts_oldest() -> None:
 @pytest.mark.redis
 async def test_redis_down_is_infrastructure_error() -> None:
     from tests.conftest import free_port
-
     from trustbridge.cache.redis import RedisCache
     from trustbridge.errors import InfrastructureError
 
