@@ -59,6 +59,19 @@ class Settings(BaseSettings):
     allow_rsa: bool = False
     demo_issuer: bool = False
 
+    # OpenID4VP verifier (wallet presentation flow)
+    oid4vp_session_ttl_seconds: int = 600
+    oid4vp_max_session_ttl_seconds: int = 86_400
+    oid4vp_result_ttl_seconds: int = 3600
+    oid4vp_public_base_url: str | None = None  # else derived from the request's Host
+    oid4vp_verifier_key_pem: SecretStr | None = None  # EC P-256; else generated, kept in store
+    oid4vp_max_response_bytes: int = 512 * 1024
+    oid4vp_webhook_allow_private: bool = False
+    oid4vp_webhook_max_attempts: int = 5
+    oid4vp_webhook_backoff_seconds: float = 1.0
+    oid4vp_webhook_timeout_seconds: float = 5.0
+    oid4vp_events_max_seconds: float = 300.0
+
     def effective_database_url(self) -> str:
         """The store URL: ``DATABASE_URL`` or a SQLite file under ``data_dir``."""
         if self.database_url:
