@@ -57,6 +57,15 @@ class Settings(BaseSettings):
     # Verification
     result_cache_ttl_seconds: int = 300
     allow_rsa: bool = False
+    verify_fact_timeout_seconds: float = 8.0
+    presentation_max_age_seconds: int = 900
+    status_list_ttl_seconds: int = 300
+    status_list_max_ttl_seconds: int = 86_400
+    status_list_max_bytes: int = 512 * 1024
+    status_list_allowed_issuers: list[str] = Field(default_factory=list)
+    schema_store_dir: Path | None = None
+    schema_fetch_remote: bool = True
+    schema_cache_ttl_seconds: int = 86_400
     demo_issuer: bool = False
 
     # OpenID4VP verifier (wallet presentation flow)

@@ -125,6 +125,9 @@ class ParsedCredential:
     vcdm_version: Literal["1.1", "2.0"] = "1.1"
     header: Mapping[str, Any] = field(default_factory=dict)
     proof_material: Any = None
+    claim_conflicts: tuple[str, ...] = ()
+    """Envelope claims that contradict the embedded document (e.g. ``iss`` != ``issuer``);
+    the structure check fails on any (VCDM 1.1 §6.3.1: the claims MUST represent them)."""
 
     @property
     def schema_ids(self) -> tuple[str, ...]:
@@ -158,6 +161,8 @@ class ParsedPresentation:
     signer_kid: str | None = None
     header: Mapping[str, Any] = field(default_factory=dict)
     proof_material: Any = None
+    claim_conflicts: tuple[str, ...] = ()
+    """As for ``ParsedCredential`` (e.g. JWT ``iss`` != ``vp.holder``)."""
 
 
 @runtime_checkable

@@ -67,6 +67,10 @@ def check_presentation_structure(
         return CheckResult.failed(STRUCTURE, "structure.type_missing",
                                   "type does not include VerifiablePresentation",
                                   types=list(pp.types))
+    if pp.claim_conflicts:
+        return CheckResult.failed(STRUCTURE, "structure.claims_inconsistent",
+                                  "JWT claims contradict the embedded presentation",
+                                  conflicts=list(pp.claim_conflicts))
     if not pp.holder:
         return CheckResult.failed(STRUCTURE, "structure.holder_missing",
                                   "the presentation names no holder (iss/holder)")
@@ -92,6 +96,10 @@ def check_credential_structure(pc: ParsedCredential) -> CheckResult:
         return CheckResult.failed(STRUCTURE, "structure.type_missing",
                                   "type does not include VerifiableCredential",
                                   types=list(pc.types))
+    if pc.claim_conflicts:
+        return CheckResult.failed(STRUCTURE, "structure.claims_inconsistent",
+                                  "JWT claims contradict the embedded credential",
+                                  conflicts=list(pc.claim_conflicts))
     if not pc.issuer:
         return CheckResult.failed(STRUCTURE, "structure.issuer_missing",
                                   "the credential has no issuer")
