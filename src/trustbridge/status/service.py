@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from typing import Any
 
@@ -19,7 +20,7 @@ def safe_fetcher_of(services: Services) -> Any:
     if existing is not None:
         return existing
     try:
-        from trustbridge import fetch as fetch_module
+        fetch_module = importlib.import_module("trustbridge.fetch")
     except ModuleNotFoundError:
         log.warning("trustbridge.fetch is not installed: status lists and remote schemas "
                     "cannot be fetched (checks report indeterminate)")

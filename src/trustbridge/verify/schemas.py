@@ -1,0 +1,132 @@
+"""JSON Schemas for ``credentialSchema``: a local store first, else fetched once and cached.
+
+``$ref`` never reaches the network during validation: the ``referencing``
+registry handed to ``jsonschema`` holds only the local store and documents this
+module fetched (SSRF-safe, size-capped, a bounded number of them) beforehand;
+any other reference is unresolvable and the schema check reports ``error``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource
+from referencing.jsonschema import DRAFT202012
+
+from trustbridge.cache import Cache
+from trustbridge.errors import FetchError
+from trustbridge.status.fetcher import DocumentFetcher, body_of
+
+log = logging.getLogger(__name__)
+
+KEY_PREFIX = "schema:doc:"
+MAX_REF_DOCS = 16
+ACCEPT = "application/schema+json, application/json"
+
+
+def _refs(node: Any) -> Iterator[str]:
+    """Every ``$ref`` string in a schema (bounded by the document's own size)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            ref = item.get("$ref")
+            if isinstance(ref, str):
+                yield ref
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+class SchemaStore:
+    """Local schemas by ``$id`` (and file URL), plus cached remote ones."""
+
+    def __init__(self, *, local_dir: Path | None, fetcher: DocumentFetcher | None, cache: Cache,
+                 fetch_remote: bool, max_bytes: int, ttl: float) -> None:
+        self._local: dict[str, dict[str, Any]] = {}
+        self._fetcher = fetcher if fetch_remote else None
+        self._cache = cache
+        self.max_bytes = max_bytes
+        self.ttl = ttl
+        if local_dir is not None:
+            self.load_dir(local_dir)
+
+    def load_dir(self, directory: Path) -> None:
+        """Index every ``*.json`` schema under ``directory`` by its ``$id``."""
+        if not directory.is_dir():
+            log.warning("schema store directory %s does not exist", directory)
+            return
+        for path in sorted(directory.rglob("*.json")):
+            try:
+                doc = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                log.warning("skipping unreadable schema %s: %s", path, exc)
+                continue
+            if isinstance(doc, dict) and isinstance(doc.get("$id"), str):
+                self._local[doc["$id"]] = doc
+
+    def add(self, schema: Mapping[str, Any], uri: str | None = None) -> None:
+        """Register a schema in memory (tests, bundled data)."""
+        key = uri or schema.get("$id")
+        if not isinstance(key, str):
+            raise ValueError("a schema needs a $id or an explicit uri")
+        self._local[key] = dict(schema)
+
+    def _local_doc(self, uri: str) -> dict[str, Any] | None:
+        return self._local.get(uri) or self._local.get(uri.rstrip("#"))
+
+    async def _remote(self, uri: str) -> dict[str, Any]:
+        key = KEY_PREFIX + hashlib.sha256(uri.encode("utf-8")).hexdigest()
+        raw = await self._cache.get(key)
+        if raw is None:
+            if self._fetcher is None or not uri.startswith("https://"):
+                raise FetchError(f"schema {uri} is not in the local store and may not be "
+                                 "fetched", code="schema.unavailable")
+            raw = body_of(await self._fetcher.fetch(uri, accept=ACCEPT,
+                                                    max_bytes=self.max_bytes))
+            if len(raw) > self.max_bytes:
+                raise FetchError("schema too large", code="fetch.too_large")
+            await self._cache.set(key, raw, ttl=self.ttl)
+        try:
+            doc = json.loads(raw)
+        except ValueError as exc:
+            raise FetchError(f"schema {uri} is not JSON", code="schema.malformed") from exc
+        if not isinstance(doc, dict):
+            raise FetchError(f"schema {uri} is not a JSON object", code="schema.malformed")
+        return doc
+
+    async def load(self, uri: str) -> tuple[dict[str, Any], Registry[Any]]:
+        """The schema at ``uri`` and a registry holding it and its (prefetched) ``$ref`` docs."""
+        root = self._local_doc(uri) or await self._remote(uri)
+        docs: dict[str, dict[str, Any]] = {uri: root}
+        pending = [r for r in _refs(root)]
+        while pending and len(docs) < MAX_REF_DOCS:
+            ref = pending.pop().split("#", 1)[0]
+            if not ref.startswith(("https://", "http://")) or ref in docs:
+                continue
+            doc = self._local_doc(ref)
+            if doc is None:
+                try:
+                    doc = await self._remote(ref)
+                except FetchError:
+                    continue  # left unresolvable: validation reports it
+            docs[ref] = doc
+            pending.extend(_refs(doc))
+
+        def no_network(uri: str) -> Resource[Any]:
+            raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs init
+
+        registry: Registry[Any] = Registry(retrieve=no_network)  # type: ignore[call-arg]  # attrs
+        for key, doc in list(docs.items()) + list(self._local.items()):
+            registry = registry.with_resource(
+                key, Resource.from_contents(doc, default_specification=DRAFT202012))
+        return root, registry
+
+
+__all__ = ["SchemaStore"]
