@@ -1,0 +1,133 @@
+"""Plug point: ``services.components["verify"]`` is the ``Verifier``; ``verifier_of`` gets it.
+
+Wires whatever is installed: the DID resolver (``trustbridge.did.service``), the
+trust registry (``trustbridge.registry.service``), the status-list fetcher, the
+schema store, the JSON-LD and SD-JWT formats, the micro-credential profile.
+A missing optional piece degrades to ``indeterminate`` for the checks that need
+it, never to ``valid``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from trustbridge.formats.base import CredentialFormat
+from trustbridge.formats.jwt_vc import JwtVcFormat
+from trustbridge.services import Services
+from trustbridge.status.service import safe_fetcher_of, status_lists_of
+from trustbridge.verify.pipeline import Verifier, VerifierConfig
+from trustbridge.verify.result_cache import ResultCache
+from trustbridge.verify.schemas import SchemaStore
+
+log = logging.getLogger(__name__)
+
+NAME = "verify"
+
+
+def _optional(module: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and module.startswith(exc.name):
+            return None
+        raise
+
+
+def _getter(module: str, name: str) -> Callable[[Services], Any] | None:
+    mod = _optional(module)
+    fn = getattr(mod, name, None) if mod is not None else None
+    return fn if callable(fn) else None
+
+
+def resolver_for(services: Services) -> Any:
+    """The DID resolver component, or the did:key/did:jwk fallback adapter until it exists."""
+    getter = _getter("trustbridge.did.service", "resolver_of")
+    if getter is not None:
+        try:
+            return getter(services)
+        except (KeyError, RuntimeError, LookupError):
+            log.warning("DID resolver not attached; using the did:key/did:jwk fallback")
+    from trustbridge.formats._did import FallbackResolver
+
+    return FallbackResolver()
+
+
+def registry_for(services: Services) -> Any:
+    getter = _getter("trustbridge.registry.service", "registry_of")
+    if getter is None:
+        return None
+    try:
+        return getter(services)
+    except (KeyError, RuntimeError, LookupError):
+        return None
+
+
+def formats_for(services: Services) -> list[CredentialFormat]:
+    """Every installed format; SD-JWT before JWT (its ``~`` makes detection unambiguous)."""
+    allow_rsa = services.settings.allow_rsa
+    formats: list[CredentialFormat] = []
+    for module, names in (("trustbridge.formats.sd_jwt", ("SdJwtVcFormat", "SdJwtFormat")),
+                          ("trustbridge.formats.ldp", ("LdpFormat", "LdpVcFormat",
+                                                       "JsonLdFormat"))):
+        mod = _optional(module)
+        if mod is None:
+            continue
+        factory = getattr(mod, "format_of", None)
+        if callable(factory):
+            formats.append(factory(services))
+            continue
+        for name in names:
+            cls = getattr(mod, name, None)
+            if cls is not None:
+                formats.append(cls())
+                break
+    formats.append(JwtVcFormat(allow_rsa=allow_rsa))
+    return formats
+
+
+def microcredential_evaluator() -> Any:
+    mod = _optional("trustbridge.microcred")
+    return getattr(mod, "evaluate_microcredential", None) if mod is not None else None
+
+
+def build_verifier(services: Services) -> Verifier:
+    s = services.settings
+    schemas = SchemaStore(local_dir=s.schema_store_dir, fetcher=safe_fetcher_of(services),
+                          cache=services.cache, fetch_remote=s.schema_fetch_remote,
+                          max_bytes=s.fetch_max_bytes, ttl=float(s.schema_cache_ttl_seconds))
+    try:
+        status_lists = status_lists_of(services)
+    except RuntimeError:
+        status_lists = None
+    return Verifier(
+        formats=formats_for(services),
+        resolver=resolver_for(services),
+        registry=registry_for(services),
+        status_lists=status_lists,
+        schemas=schemas,
+        result_cache=ResultCache(services.cache, max_ttl=float(s.result_cache_ttl_seconds)),
+        microcredential=microcredential_evaluator(),
+        clock=lambda: services.clock(),
+        config=VerifierConfig(
+            fact_timeout_seconds=s.verify_fact_timeout_seconds,
+            presentation_max_age_seconds=s.presentation_max_age_seconds,
+            status_allowed_issuers=frozenset(s.status_list_allowed_issuers),
+        ),
+    )
+
+
+async def attach(services: Services) -> None:
+    services.components[NAME] = build_verifier(services)
+
+
+def verifier_of(services: Services) -> Verifier:
+    component = services.components.get(NAME)
+    if not isinstance(component, Verifier):
+        raise RuntimeError("verify component is not attached")
+    return component
+
+
+__all__ = ["attach", "build_verifier", "formats_for", "verifier_of"]
