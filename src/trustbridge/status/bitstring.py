@@ -25,12 +25,14 @@ class StatusListError(ValueError):
         self.code = code
 
 
-def _b64url_decode(text: str) -> bytes:
-    padded = text + "=" * (-len(text) % 4)
+def _b64_decode(text: str) -> bytes:
+    """base64url as the specs say, or the standard alphabet EBSI's library emits; unpadded ok."""
+    normalised = text.replace("-", "+").replace("_", "/").rstrip("=")
+    padded = normalised + "=" * (-len(normalised) % 4)
     try:
-        return base64.urlsafe_b64decode(padded.encode("ascii"))
+        return base64.b64decode(padded.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
-        raise StatusListError("encodedList is not base64url", code="status.list_malformed") \
+        raise StatusListError("encodedList is not base64", code="status.list_malformed") \
             from exc
 
 
@@ -46,7 +48,7 @@ def decode_bitstring(encoded: str, *, max_bytes: int = MAX_DECOMPRESSED_BYTES) -
     # data starts with "H4sI" (0x1f8b08) so a leading 'u' is unambiguous.
     if text.startswith("u"):
         text = text[1:]
-    compressed = _b64url_decode(text)
+    compressed = _b64_decode(text)
     inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     try:
         data = inflater.decompress(compressed, max_bytes + 1)

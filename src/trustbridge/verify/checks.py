@@ -198,6 +198,12 @@ def check_replay(
             return CheckResult.failed(REPLAY, "audience.mismatch",
                                       "the presentation was made for another audience",
                                       audience=list(pp.audience))
+    if pp.exp is not None and at > pp.exp + skew:
+        return CheckResult.failed(REPLAY, "presentation.expired",
+                                  "the presentation has expired", exp=pp.exp.isoformat())
+    if pp.nbf is not None and pp.nbf > at + skew:
+        return CheckResult.failed(REPLAY, "presentation.not_yet_valid",
+                                  "the presentation is not valid yet", nbf=pp.nbf.isoformat())
     if pp.iat is not None:
         if pp.iat > at + skew:
             return CheckResult.failed(REPLAY, "presentation.issued_in_future",
@@ -207,12 +213,6 @@ def check_replay(
             return CheckResult.failed(REPLAY, "presentation.stale",
                                       f"the presentation is older than {max_age_seconds} s",
                                       iat=pp.iat.isoformat())
-    if pp.exp is not None and at > pp.exp + skew:
-        return CheckResult.failed(REPLAY, "presentation.expired",
-                                  "the presentation has expired", exp=pp.exp.isoformat())
-    if pp.nbf is not None and pp.nbf > at + skew:
-        return CheckResult.failed(REPLAY, "presentation.not_yet_valid",
-                                  "the presentation is not valid yet", nbf=pp.nbf.isoformat())
     return CheckResult.passed(REPLAY, "fresh presentation for the expected nonce and audience",
                               nonce_checked=expected_nonce is not None,
                               audience_checked=expected_audience is not None,

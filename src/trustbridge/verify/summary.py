@@ -10,6 +10,7 @@ from trustbridge.verify.checks import trust_details
 
 _TITLE_PATHS: tuple[tuple[str, ...], ...] = (
     ("achievement", "name"),           # Open Badges 3.0 / VCDM 2.0 examples
+    ("achievement", "title"),
     ("hasClaim", "title"),             # ELM 3 (EDC)
     ("achieved", "title"),             # EBSI diploma / Europass
     ("hasCredential", "title"),
