@@ -9,7 +9,8 @@
 // schemas are bundled in the library (pre-registered in its Ajv instance), so
 // with did:key issuers every check runs without EBSI's TIR/DIDR/TSR.
 import axios from "axios";
-import { verifyCredentialJwt } from "@cef-ebsi/verifiable-credential";
+import { memoizeClear } from "memoize";
+import { getAjvInstance, memoizedGet, verifyCredentialJwt } from "@cef-ebsi/verifiable-credential";
 import { verifyPresentationJwt } from "@cef-ebsi/verifiable-presentation";
 
 /** Hostname of EBSI's pilot APIs; only used to build (unreached) default URLs. */
@@ -22,8 +23,14 @@ export function serveDocuments(map) {
   for (const [url, body] of Object.entries(map ?? {})) documents.set(url, body);
 }
 
+/**
+ * Forget served documents AND the libraries' caches (memoized GETs, the Ajv instance holding
+ * downloaded schemas), so one verification cannot see documents served for another.
+ */
 export function clearDocuments() {
   documents.clear();
+  memoizeClear(memoizedGet);
+  memoizeClear(getAjvInstance);
 }
 
 axios.defaults.adapter = async (config) => {

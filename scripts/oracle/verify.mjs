@@ -7,7 +7,10 @@
 //   jwt          compact JWS                               (required)
 //   audience     expected VP audience (vp only)
 //   verify_at    RFC 3339 time; becomes options.validAt and pins Date.now()
-//   documents    {url: body} served by the offline transport (e.g. status list JWTs)
+//   documents    {url: body} served by the offline transport (status list JWTs, and JSON
+//                schemas at https://<EBSI host>/trusted-schemas-registry/vN/schemas/<id>)
+//   status_base  prefix every statusListCredential URL starts with (default: the single
+//                origin of the non-schema documents)
 //   options      extra @cef-ebsi options merged last (skipStatusValidation, ...)
 //   id           echoed back unchanged
 // Output line: {"id", "valid": bool, "error": str|null, "error_name": str|null, "options": {...}}
@@ -17,7 +20,8 @@ import { clearDocuments, ebsiVerdict, offlineOptions, serveDocuments } from "./o
 
 /** The library only accepts status lists under config.trustedIssuersRegistry: use their common origin. */
 function statusBaseFor(documents) {
-  const origins = [...new Set(Object.keys(documents ?? {}).map((u) => new URL(u).origin))];
+  const urls = Object.keys(documents ?? {}).filter((u) => !/\/trusted-schemas-registry\/v\d+\/schemas\//.test(u));
+  const origins = [...new Set(urls.map((u) => new URL(u).origin))];
   return origins.length === 1 ? origins[0] : undefined;
 }
 
@@ -29,7 +33,7 @@ async function handle(line) {
   serveDocuments(req.documents);
   const validAt = req.verify_at ? Math.floor(Date.parse(req.verify_at) / 1000) : undefined;
   if (validAt !== undefined && Number.isNaN(validAt)) throw new Error('"verify_at" must be an RFC 3339 time');
-  const options = offlineOptions({ validAt, statusBase: statusBaseFor(req.documents), extra: req.options });
+  const options = offlineOptions({ validAt, statusBase: req.status_base ?? statusBaseFor(req.documents), extra: req.options });
   const verdict = await ebsiVerdict({ kind: req.kind, jwt: req.jwt, audience: req.audience, options });
   return { id: req.id ?? null, valid: verdict.valid, error: verdict.error, error_name: verdict.error_name, options };
 }
