@@ -4,13 +4,22 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit bench clean oracle
+ORACLE := scripts/oracle/node_modules/.installed
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+
+# EBSI's own npm libraries, used as an independent oracle by some tests (skipped without node).
+$(ORACLE): scripts/oracle/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd scripts/oracle && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: EBSI oracle tests will be skipped"; fi
+
+oracle: $(ORACLE)
 
 ## run: install into .venv and start the service on 127.0.0.1:8080 (SQLite + in-process cache)
 run: $(STAMP)
@@ -25,7 +34,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) $(ORACLE)
 	$(BIN)/pytest --cov --cov-report=term:skip-covered -q
 
 bench: $(STAMP)
