@@ -17,6 +17,7 @@ from tests.oid4vp.wallet import DEGREE, TestWallet, jwt_parts, request_uri_of, v
 from trustbridge.oid4vp.webhook import SIGNATURE_HEADER, verify_signature
 
 PIPELINE = importlib.util.find_spec("trustbridge.verify.pipeline") is not None
+LDP = PIPELINE and importlib.util.find_spec("trustbridge.formats.ldp") is not None
 RELAXED = {"require_accredited_issuer": False, "check_status": False, "check_schema": False}
 Client = TestClient[Any, Any]
 
@@ -24,6 +25,7 @@ Client = TestClient[Any, Any]
 async def create(client: Client, **body: Any) -> dict[str, Any]:
     body.setdefault("types", [DEGREE])
     body.setdefault("policy", RELAXED)
+    body = {k: v for k, v in body.items() if v is not None}
     resp = await client.post("/v1/presentation-requests", json=body)
     assert resp.status == 201, await resp.text()
     return dict(await resp.json())
@@ -42,7 +44,8 @@ async def post_response(client: Client, request: dict[str, Any],
                         fields: dict[str, str]) -> tuple[int, dict[str, Any]]:
     path = urlsplit(request["response_uri"]).path
     resp = await client.post(path, data=fields)
-    assert resp.content_type == "application/json"
+    expected = "application/json" if resp.status == 200 else "application/problem+json"
+    assert resp.content_type == expected
     return resp.status, dict(await resp.json())
 
 
@@ -56,7 +59,9 @@ def assert_verified(view: dict[str, Any]) -> None:
     """``verified`` with a valid report; without the pipeline installed, the honest
     ``indeterminate`` (``verification.unavailable``) and nothing else."""
     if PIPELINE:
-        assert view["status"] == "verified", view
+        problems = [c for c in (view.get("report") or {}).get("checks", [])
+                    if c["status"] != "passed" and c["status"] != "skipped"]
+        assert view["status"] == "verified", (view["error"], problems)
         assert view["verdict"] == "valid"
         return
     assert view["status"] == "failed", view
@@ -94,6 +99,7 @@ async def test_request_by_value_is_the_same_signed_request(client: Client) -> No
     assert created["authorization_request"]["deep_link_by_value"].startswith("openid4vp://?")
 
 
+@pytest.mark.skipif(not LDP, reason="needs the JSON-LD format in the pipeline")
 async def test_ldp_presentation_end_to_end(client: Client) -> None:
     wallet = TestWallet()
     created = await create(client, formats=["ldp_vc"])

@@ -2,9 +2,9 @@
 
 HR system: create a presentation request, poll it, follow it as server-sent
 events, fetch its QR code. Wallet: fetch the request object (``request_uri``)
-and post the Authorization Response (``response_uri``). Wallet-facing errors
-use the OAuth error format the spec prescribes (``{"error": "invalid_request",
-"error_description": …}``); everything else is problem+json.
+and post the Authorization Response (``response_uri``). Errors to the wallet
+carry the OAuth members the spec prescribes (``"error": "invalid_request"``,
+``error_description``) inside the problem+json body every endpoint returns.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from trustbridge.api.body import read_body, read_model
 from trustbridge.api.openapi import ApiRoutes
-from trustbridge.errors import InputError, PayloadTooLarge
+from trustbridge.api.problems import problem_response
 from trustbridge.oid4vp import authorization
 from trustbridge.oid4vp.qr import qr_png, qr_svg
 from trustbridge.oid4vp.query import (
@@ -38,7 +38,7 @@ from trustbridge.oid4vp.session import PresentationSession, SessionError
 
 routes = ApiRoutes()
 TAGS = ("presentations",)
-_ID = r"{id:[A-Za-z0-9_-]{8,64}}"
+_ID = "{id:[A-Za-z0-9_-]+}"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -55,34 +55,45 @@ class PolicyOptions(BaseModel):
     clock_skew_seconds: int | None = Field(default=None, ge=0, le=3600)
 
 
-class CreatePresentationRequest(BaseModel):
-    """Exactly one of ``dcql_query``, ``presentation_definition`` or ``types``."""
+class _CreateCommon(BaseModel):
+    """Options shared by the three ways of saying what to ask for."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    dcql_query: DcqlQuery | None = None
-    presentation_definition: PresentationDefinition | None = None
-    types: list[str] | None = Field(default=None, min_length=1, max_length=8)
-    schema_id: str | None = Field(default=None, alias="schema", max_length=2048)
-    formats: list[Literal["jwt_vc_json", "ldp_vc"]] | None = None
     require_accredited_issuer: bool | None = None
     policy: PolicyOptions | None = None
     client_id_prefix: Literal["decentralized_identifier", "redirect_uri"] = (
         "decentralized_identifier"
     )
     expires_in: int | None = Field(default=None, ge=1, le=86_400)
-    webhook_url: str | None = Field(default=None, max_length=2048)
+    webhook_url: str | None = Field(default=None, max_length=2048, pattern=r"^https?://\S+$")
     webhook_secret: str | None = Field(default=None, min_length=16, max_length=256)
-    redirect_uri: str | None = Field(default=None, max_length=2048,
+    redirect_uri: str | None = Field(default=None, max_length=2048, pattern=r"^https://\S+$",
                                      description="Where the wallet sends the user afterwards.")
 
-    @model_validator(mode="after")
-    def _one_query(self) -> CreatePresentationRequest:
-        given = [self.dcql_query is not None, self.presentation_definition is not None,
-                 self.types is not None]
-        if sum(given) != 1:
-            raise ValueError("give exactly one of dcql_query, presentation_definition or types")
-        return self
+
+class DcqlForm(_CreateCommon):
+    """OpenID4VP 1.0: a DCQL query."""
+
+    dcql_query: DcqlQuery
+
+
+class PresentationExchangeForm(_CreateCommon):
+    """Pre-final OpenID4VP: a DIF Presentation Exchange v2 presentation definition."""
+
+    presentation_definition: PresentationDefinition
+
+
+class TypesForm(_CreateCommon):
+    """Convenience: credential types, optionally a schema id; translated into DCQL."""
+
+    types: list[str] = Field(min_length=1, max_length=8)
+    schema_id: str | None = Field(default=None, alias="schema", max_length=2048)
+    formats: list[Literal["jwt_vc_json", "ldp_vc"]] | None = Field(default=None, min_length=1)
+
+
+class CreatePresentationRequest(RootModel[DcqlForm | PresentationExchangeForm | TypesForm]):
+    """Exactly one of ``dcql_query``, ``presentation_definition`` or ``types``."""
 
 
 class AuthorizationRequestView(BaseModel):
@@ -130,25 +141,28 @@ def _base_url(request: web.Request) -> str:
     return configured.rstrip("/") if configured else str(request.url.origin())
 
 
-def _spec(body: CreatePresentationRequest) -> PresentationSpec:
-    policy = body.policy.model_dump(exclude_none=True) if body.policy else {}
-    if body.require_accredited_issuer is not None:
-        policy["require_accredited_issuer"] = body.require_accredited_issuer
-    dcql = body.dcql_query
-    if body.types is not None:
-        simple = SimpleQuery.model_validate({
-            "types": body.types, "schema": body.schema_id,
-            **({"formats": body.formats} if body.formats else {}),
-        })
-        dcql = dcql_from_simple(simple)
-    elif body.schema_id is not None or body.formats is not None:
-        raise InputError("schema and formats belong to the types form",
-                         code="oid4vp.query_invalid")
+def _spec(form: DcqlForm | PresentationExchangeForm | TypesForm) -> PresentationSpec:
+    policy = form.policy.model_dump(exclude_none=True) if form.policy else {}
+    if form.require_accredited_issuer is not None:
+        policy["require_accredited_issuer"] = form.require_accredited_issuer
+    dcql: DcqlQuery | None = None
+    definition: PresentationDefinition | None = None
+    schema_id: str | None = None
+    if isinstance(form, DcqlForm):
+        dcql = form.dcql_query
+    elif isinstance(form, PresentationExchangeForm):
+        definition = form.presentation_definition
+    else:
+        schema_id = form.schema_id
+        dcql = dcql_from_simple(SimpleQuery.model_validate({
+            "types": form.types, "schema": schema_id,
+            **({"formats": form.formats} if form.formats else {}),
+        }))
     return PresentationSpec(
-        dcql_query=dcql, presentation_definition=body.presentation_definition,
-        required_schema=body.schema_id, policy=policy, client_id_prefix=body.client_id_prefix,
-        expires_in=body.expires_in, webhook_url=body.webhook_url,
-        webhook_secret=body.webhook_secret, wallet_redirect_uri=body.redirect_uri,
+        dcql_query=dcql, presentation_definition=definition, required_schema=schema_id,
+        policy=policy, client_id_prefix=form.client_id_prefix, expires_in=form.expires_in,
+        webhook_url=form.webhook_url, webhook_secret=form.webhook_secret,
+        wallet_redirect_uri=form.redirect_uri,
     )
 
 
@@ -170,9 +184,9 @@ def status_view(session: PresentationSession) -> dict[str, Any]:
               responses={201: "Created: the authorization request for the wallet",
                          400: "Unusable query"})
 async def create_request(request: web.Request) -> web.Response:
-    body = await read_model(request, CreatePresentationRequest)
+    form = (await read_model(request, CreatePresentationRequest)).root
     service = _service(request)
-    session = await service.create(_spec(body), _base_url(request))
+    session = await service.create(_spec(form), _base_url(request))
     key = service.key
     base = session.request_uri.removesuffix("/request")
     by_ref = authorization.by_reference(session)
@@ -187,7 +201,7 @@ async def create_request(request: web.Request) -> web.Response:
         qr_png=base + "/qr.png", qr_svg=base + "/qr.svg", status_url=base,
         events_url=base + "/events",
         webhook_secret=(session.webhook.secret
-                        if session.webhook and body.webhook_secret is None else None),
+                        if session.webhook and form.webhook_secret is None else None),
     )
     return web.json_response(created.model_dump(mode="json"), status=201, headers=NO_STORE)
 
@@ -229,19 +243,24 @@ class WalletResponseForm(BaseModel):
 async def post_response(request: web.Request) -> web.Response:
     service = _service(request)
     limit: int = request.app["settings"].oid4vp_max_response_bytes
-    body: bytes | None
-    try:
-        body = await read_body(request)
-    except PayloadTooLarge:
-        body = None
+    body: bytes | None = await read_body(request)  # beyond the app limit: 413 problem
     if body is not None and len(body) > limit:
         body = None
     try:
         answer = await service.handle_response(request.match_info["id"], body,
                                                request.content_type)
     except WalletResponseError as exc:
-        return web.json_response(exc.to_wallet(), status=exc.status, headers=NO_STORE)
+        return wallet_error(exc)
     return web.json_response(answer.body, status=answer.status, headers=NO_STORE)
+
+
+def wallet_error(exc: WalletResponseError) -> web.Response:
+    """The OAuth error members (``error``, ``error_description``; RFC 6749 5.2, OpenID4VP
+    8.5) carried as extension members of a problem+json body: wallets read ``error``,
+    the HTTP edge's contract (problem+json with a stable ``code``) holds."""
+    title = {404: "Not found", 413: "Payload too large"}.get(exc.status, "Bad request")
+    return problem_response(exc.status, exc.code, title, exc.description,
+                            extra=exc.to_wallet(), headers=NO_STORE)
 
 
 async def _qr_target(request: web.Request) -> str:

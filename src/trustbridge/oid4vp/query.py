@@ -10,7 +10,7 @@ is translated into DCQL.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -24,6 +24,8 @@ PE_VC_FORMATS = ("jwt_vc", "jwt_vc_json", "ldp_vc", "vc+sd-jwt", "dc+sd-jwt")
 SUPPORTED_ALGS = ["EdDSA", "ES256", "ES256K", "ES384"]
 
 ClaimPath = list[str | int | None]
+# The JSONPath subset ``paths.parse_json_path`` accepts, as a schema pattern for OpenAPI.
+SIMPLE_JSON_PATH = r"^\$(\.[A-Za-z_@$][A-Za-z0-9_@$:-]*|\[-?\d+\]|\['[^']*'\]|\[\*\]|\.\*)*$"
 
 
 class ClaimsQuery(BaseModel):
@@ -48,8 +50,8 @@ class CredentialQuery(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    id: str
-    format: str
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    format: Literal["jwt_vc_json", "ldp_vc", "dc+sd-jwt", "vc+sd-jwt"]
     multiple: bool = False
     meta: dict[str, Any] = Field(default_factory=dict)
     require_cryptographic_holder_binding: bool = True
@@ -62,13 +64,6 @@ class CredentialQuery(BaseModel):
     def _id(cls, v: str) -> str:
         if not _ID.match(v):
             raise ValueError("credential query id must be alphanumeric, '_' or '-'")
-        return v
-
-    @field_validator("format")
-    @classmethod
-    def _format(cls, v: str) -> str:
-        if v not in DCQL_FORMATS:
-            raise ValueError(f"unsupported format {v!r}; supported: {', '.join(DCQL_FORMATS)}")
         return v
 
     @model_validator(mode="after")
@@ -118,7 +113,8 @@ class PexFilterField(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: str | None = None
-    path: list[str] = Field(min_length=1, max_length=16)
+    path: list[Annotated[str, Field(pattern=SIMPLE_JSON_PATH)]] = Field(min_length=1,
+                                                                        max_length=16)
     filter: dict[str, Any] | None = None
     optional: bool = False
     purpose: str | None = None
