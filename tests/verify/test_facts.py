@@ -1,0 +1,137 @@
+"""Facts behave: timeouts and missing facts give indeterminate, $ref never reaches the network,
+remote schemas are fetched once, a registry epoch bump invalidates cached results."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from tests.verify.support import (
+    OWN,
+    MemoryFetcher,
+    StaticRegistry,
+    failing_codes,
+    input_of,
+    load,
+    make_verifier,
+    own_status_lists,
+)
+from trustbridge.cache.memory import MemoryCache
+from trustbridge.verify.result_cache import ResultCache
+from trustbridge.verify.schemas import SchemaStore
+
+VC = load(OWN / "vectors" / "vc-valid-eddsa.json")
+SCHEMA_ID = "https://schemas.trustbridge.test/microcredential/v1.json"
+
+
+class SlowFetcher(MemoryFetcher):
+    async def fetch(self, url: str, *, accept: str, max_bytes: int) -> bytes:
+        await asyncio.sleep(5)
+        return await super().fetch(url, accept=accept, max_bytes=max_bytes)
+
+
+async def test_slow_status_list_times_out_indeterminate() -> None:
+    verifier = make_verifier(fetcher=SlowFetcher(own_status_lists()),
+                             registry=StaticRegistry(VC["accredited"]))
+    verifier.config.fact_timeout_seconds = 0.2
+    report = await verifier.verify(input_of(VC))
+    assert report.verdict == "indeterminate"
+    assert "status.list_timeout" in failing_codes(report)
+
+
+class SlowRegistry(StaticRegistry):
+    async def check_issuer(self, issuer_did: str, **kwargs: Any) -> Any:
+        await asyncio.sleep(5)
+        return await super().check_issuer(issuer_did, **kwargs)
+
+
+async def test_slow_registry_times_out_indeterminate() -> None:
+    verifier = make_verifier(docs=own_status_lists(), registry=SlowRegistry(VC["accredited"]))
+    verifier.config.fact_timeout_seconds = 0.2
+    report = await verifier.verify(input_of(VC))
+    assert report.verdict == "indeterminate"
+    assert "issuer.registry_timeout" in failing_codes(report)
+
+
+async def test_remote_schema_fetched_once_and_refs_only_prefetched() -> None:
+    local = json.loads((OWN / "schemas" / "microcredential.json").read_text())
+    # The remote copy $refs a document that is neither local nor fetchable.
+    remote = {**local, "$id": SCHEMA_ID, "properties": {"credentialSubject": {
+        "$ref": "https://elsewhere.test/subject.json"}}}
+    fetcher = MemoryFetcher({SCHEMA_ID: json.dumps(remote)})
+    store = SchemaStore(local_dir=None, fetcher=fetcher, cache=MemoryCache(), fetch_remote=True,
+                        max_bytes=65536, ttl=60)
+    verifier = make_verifier(docs=own_status_lists(), registry=StaticRegistry(VC["accredited"]))
+    verifier.schemas = store
+    first = await verifier.verify(input_of(VC))
+    second = await verifier.verify(input_of(VC))
+    schema_check = next(c for c in first.credentials[0].checks if c.check == "schema")
+    assert schema_check.status == "error" and schema_check.code == "schema.ref_unresolvable"
+    assert second.verdict == "indeterminate"
+    assert fetcher.requests.count(SCHEMA_ID) == 1
+    # The $ref target is only ever tried by the capped, SSRF-safe prefetch (here a 404),
+    # never by jsonschema during validation; failures are not cached, one try per run.
+    assert fetcher.requests.count("https://elsewhere.test/subject.json") == 2
+
+
+async def test_schema_store_refuses_plain_http() -> None:
+    store = SchemaStore(local_dir=None, fetcher=MemoryFetcher({}), cache=MemoryCache(),
+                        fetch_remote=True, max_bytes=65536, ttl=60)
+    verifier = make_verifier(docs=own_status_lists(), registry=StaticRegistry(VC["accredited"]))
+    verifier.schemas = store
+    report = await verifier.verify(input_of(VC))
+    assert "schema.unavailable" in failing_codes(report)
+
+
+async def test_registry_epoch_bump_invalidates_cached_result() -> None:
+    registry = StaticRegistry(VC["accredited"])
+    verifier = make_verifier(docs=own_status_lists(), registry=registry,
+                             result_cache=ResultCache(MemoryCache(), max_ttl=300))
+    first = await verifier.verify(input_of(VC))
+    hit = await verifier.verify(input_of(VC))
+    assert (first.cached, hit.cached) == (False, True)
+    registry.accredited.clear()
+    registry.bump()
+    after = await verifier.verify(input_of(VC))
+    assert after.cached is False and after.verdict == "invalid"
+    assert "issuer.not_accredited" in failing_codes(after)
+
+
+async def test_indeterminate_is_never_cached() -> None:
+    verifier = make_verifier(docs={}, registry=StaticRegistry(VC["accredited"]),
+                             result_cache=ResultCache(MemoryCache(), max_ttl=300))
+    await verifier.verify(input_of(VC))
+    again = await verifier.verify(input_of(VC))
+    assert again.verdict == "indeterminate" and again.cached is False
+
+
+class RecordingCache(MemoryCache):
+    """The real in-process cache, remembering the TTL each key was stored with."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ttls: dict[str, float | None] = {}
+
+    async def set(self, key: str, value: bytes, ttl: float | None = None) -> None:
+        self.ttls[key] = ttl
+        await super().set(key, value, ttl)
+
+
+async def test_result_ttl_bounded_by_status_list_ttl() -> None:
+    cache = RecordingCache()
+    verifier = make_verifier(docs=own_status_lists(), registry=StaticRegistry(VC["accredited"]),
+                             result_cache=ResultCache(cache, max_ttl=3600))
+    await verifier.verify(input_of(VC))
+    ttls = [ttl for key, ttl in cache.ttls.items() if key.startswith("verify:result:")]
+    assert ttls == [300.0]  # the list's ttl (300 000 ms) beats the configured 3600 s
+
+
+async def test_unsafe_noop_still_checks_signatures() -> None:
+    from trustbridge.verify.policy import UnsafeNoOp
+
+    tampered = load(OWN / "vectors" / "vc-signature-one-byte.json")
+    report = await make_verifier().verify(input_of(tampered, UnsafeNoOp()))
+    assert report.verdict == "invalid"
+    relaxed = await make_verifier().verify(input_of(VC, UnsafeNoOp()))
+    assert relaxed.verdict == "valid"
