@@ -7,7 +7,7 @@ import importlib.util
 import json
 import time
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from aiohttp import web
@@ -215,6 +215,20 @@ async def test_missing_vp_token_and_wrong_state(client: Client) -> None:
     assert code == 400
     view = await status(client, created)
     assert (view["status"], view["error"]["code"]) == ("failed", "oid4vp.vp_token_missing")
+
+
+@pytest.mark.parametrize("state", ["¢ý\U000318360\x00(", "\udcff", "𝖘𝖙𝖆𝖙𝖊"])
+async def test_non_ascii_state_is_a_mismatch_not_a_crash(client: Client, state: str) -> None:
+    """Regression (found by schemathesis): compare_digest raised TypeError on non-ASCII str."""
+    created = await create(client)
+    request = await fetch_request(client, created)
+    resp = await client.post(
+        f"/v1/presentation-requests/{created['id']}/response",
+        data=f"state={quote(state, errors='surrogatepass')}&error=",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert resp.status == 400, await resp.text()
+    assert request["state"] != state
 
 
 async def test_wallet_error_response_ends_session(client: Client) -> None:

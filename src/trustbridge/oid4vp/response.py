@@ -53,7 +53,7 @@ def _maybe_json(value: str) -> Any:
     if stripped[:1] in ("{", "[", '"'):
         try:
             return json.loads(stripped)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise WalletResponseError("oid4vp.vp_token_malformed",
                                       "vp_token is not valid JSON") from exc
     return stripped

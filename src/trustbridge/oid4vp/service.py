@@ -185,8 +185,10 @@ class PresentationService:
                     status=413)
             response = parse_wallet_response(body, content_type)
             # 3. ``state`` ties the response to this session (section 8.2 / 13.3).
-            if response.state is None or not secrets.compare_digest(response.state,
-                                                                    session.state):
+            # compare_digest refuses non-ASCII str: compare the UTF-8 bytes instead.
+            if response.state is None or not secrets.compare_digest(
+                response.state.encode("utf-8", "surrogatepass"), session.state.encode("utf-8")
+            ):
                 raise WalletResponseError("state.mismatch", "state does not match this request")
             # 4. Only a waiting, unexpired session accepts a response.
             status = session.status_at(self._clock())

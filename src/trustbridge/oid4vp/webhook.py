@@ -53,7 +53,7 @@ def verify_signature(secret: str, header: str, body: bytes, *, now: int,
     if abs(now - ts) > tolerance:
         return False
     expected = sign_payload(secret, ts, body)
-    return hmac.compare_digest(expected, header)
+    return hmac.compare_digest(expected.encode(), header.encode("utf-8", "surrogatepass"))
 
 
 def address_allowed(host: str, allow_private: bool) -> bool:
