@@ -231,6 +231,15 @@ async def test_non_ascii_state_is_a_mismatch_not_a_crash(client: Client, state: 
     assert request["state"] != state
 
 
+async def test_repeated_format_in_simple_form_is_accepted(client: Client) -> None:
+    """Regression (found by schemathesis): duplicate formats produced duplicate DCQL ids, a 500."""
+    created = await create(client, formats=["jwt_vc_json", "ldp_vc", "jwt_vc_json"])
+    request = await fetch_request(client, created)
+    dcql = request["dcql_query"]
+    dcql = json.loads(dcql) if isinstance(dcql, str) else dcql
+    assert [c["format"] for c in dcql["credentials"]] == ["jwt_vc_json", "ldp_vc"]
+
+
 async def test_wallet_error_response_ends_session(client: Client) -> None:
     created = await create(client)
     request = await fetch_request(client, created)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from trustbridge.api.body import read_body, read_model
+from trustbridge.api.body import read_body, read_model, validate
 from trustbridge.api.openapi import ApiRoutes
 from trustbridge.api.problems import problem_response
 from trustbridge.oid4vp import authorization
@@ -154,7 +154,7 @@ def _spec(form: DcqlForm | PresentationExchangeForm | TypesForm) -> Presentation
         definition = form.presentation_definition
     else:
         schema_id = form.schema_id
-        dcql = dcql_from_simple(SimpleQuery.model_validate({
+        dcql = dcql_from_simple(validate(SimpleQuery, {
             "types": form.types, "schema": schema_id,
             **({"formats": form.formats} if form.formats else {}),
         }))

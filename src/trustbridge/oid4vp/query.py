@@ -180,7 +180,7 @@ class SimpleQuery(BaseModel):
 def dcql_from_simple(simple: SimpleQuery) -> DcqlQuery:
     """One credential query per accepted format, offered as alternatives (DCQL 6.2)."""
     credentials: list[dict[str, Any]] = []
-    for fmt in simple.formats:
+    for fmt in dict.fromkeys(simple.formats):  # a repeated format is one alternative
         entry: dict[str, Any] = {
             "id": fmt.replace("+", "_").replace("-", "_"),
             "format": fmt,
