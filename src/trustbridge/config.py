@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     schema_fetch_remote: bool = True
     schema_cache_ttl_seconds: int = 86_400
     demo_issuer: bool = False
+    # W3C VC-API endpoints (/credentials/verify, /presentations/verify): test-suite issuers are
+    # not in the registry, so these relax issuer trust and holder binding unless configured.
+    vcapi_require_accredited_issuer: bool = False
+    vcapi_require_holder_binding: bool = False
 
     # OpenID4VP verifier (wallet presentation flow)
     oid4vp_session_ttl_seconds: int = 600

@@ -16,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import didkit
 
 LOCAL_METHODS = ("did:key:", "did:jwk:")
-DIDKIT_ERROR: type[Exception] = didkit.DIDKitException
+# the package's stub declares DIDKitException as an instance; at runtime it is the class
+DIDKIT_ERROR = cast(type[Exception], didkit.DIDKitException)
 DIDKIT_PROOF_TYPES = ("Ed25519Signature2018", "JsonWebSignature2020")
 
 
