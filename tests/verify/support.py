@@ -17,6 +17,7 @@ from trustbridge.cache.memory import MemoryCache
 from trustbridge.errors import FetchError
 from trustbridge.formats._did import FallbackResolver
 from trustbridge.formats.jwt_vc import JwtVcFormat
+from trustbridge.formats.sd_jwt import SdJwtVcFormat
 from trustbridge.status.fetcher import StatusListFetcher
 from trustbridge.verify.pipeline import VerificationInput, Verifier
 from trustbridge.verify.policy import Policy
@@ -120,7 +121,7 @@ def make_verifier(*, docs: dict[str, str] | None = None, registry: Any = None,
     schemas = SchemaStore(local_dir=OWN / "schemas", fetcher=None, cache=cache,
                           fetch_remote=False, max_bytes=256 * 1024, ttl=60)
     return Verifier(
-        formats=[JwtVcFormat()], resolver=FallbackResolver(), registry=registry,
+        formats=[SdJwtVcFormat(), JwtVcFormat()], resolver=FallbackResolver(), registry=registry,
         status_lists=StatusListFetcher(fetcher, cache, max_bytes=512 * 1024, default_ttl=60,
                                        max_ttl=600),
         schemas=schemas, result_cache=result_cache,

@@ -243,6 +243,25 @@ class JwtVcFormat:
             PRESENTATION_PROOF, parsed.proof_material, parsed.header, parsed.holder, resolver,
             relationship="authentication", typs=VP_TYPS)
 
+    async def check_signed_jwt(
+        self, token: str, resolver: Any, *, check: str, typs: frozenset[str]
+    ) -> tuple[CheckResult, Mapping[str, Any], Mapping[str, Any]]:
+        """Steps 1-7 for any DID-signed compact JWS whose ``iss`` is the signer (e.g. an IETF
+        Status List Token): the result plus the header and payload (empty when unparseable)."""
+        try:
+            jws = parse_compact_jws(token.strip())
+            payload = jws.payload_json()
+        except Exception as exc:
+            return (CheckResult.failed(check, "jws.malformed", f"not a compact JWS: {exc}"),
+                    {}, {})
+        header = dict(jws.header)
+        if not isinstance(payload, dict):
+            return CheckResult.failed(check, "jws.malformed", "payload is not an object"), {}, {}
+        iss = payload.get("iss")
+        result = await self._check_proof(check, jws, header, iss if isinstance(iss, str) else None,
+                                         resolver, relationship="assertionMethod", typs=typs)
+        return result, header, payload
+
     async def _check_proof(
         self,
         check: str,

@@ -24,6 +24,7 @@ from trustbridge.formats.base import (
 )
 from trustbridge.model.report import CheckResult, CheckStatus
 from trustbridge.status.statuslist import check_status_entry
+from trustbridge.status.token_status_list import TokenStatusList, check_token_status_entry
 from trustbridge.verify.facts import SchemaFact, StatusFact, TrustFact
 
 MAX_CREDENTIALS_PER_PRESENTATION = 32
@@ -276,6 +277,10 @@ def check_status(
         elif fact.status_list is None:
             results.append(CheckResult.error(STATUS, "status.list_unavailable",
                                              "status list could not be obtained"))
+        elif isinstance(fact.status_list, TokenStatusList):
+            results.append(check_token_status_entry(
+                fact.entry, fact.status_list, credential_issuer=pc.issuer, at=at,
+                allowed_issuers=allowed_list_issuers))
         else:
             results.append(check_status_entry(
                 fact.entry, fact.status_list, credential_issuer=pc.issuer, at=at,

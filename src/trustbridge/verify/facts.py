@@ -14,6 +14,7 @@ from typing import Any
 from trustbridge.formats.base import SchemaRef, StatusEntry
 from trustbridge.model.report import CheckResult
 from trustbridge.status.statuslist import StatusList
+from trustbridge.status.token_status_list import TokenStatusList
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class StatusFact:
     """
 
     entry: StatusEntry
-    status_list: StatusList | None = None
+    status_list: StatusList | TokenStatusList | None = None
     problem: CheckResult | None = None
 
 

@@ -29,6 +29,7 @@ from trustbridge.formats.base import (
     StatusEntry,
     pick_format,
 )
+from trustbridge.formats.jwt_vc import JwtVcFormat
 from trustbridge.model.report import (
     CheckResult,
     CheckStatus,
@@ -40,6 +41,12 @@ from trustbridge.model.report import (
 from trustbridge.status.bitstring import StatusListError
 from trustbridge.status.fetcher import RawStatusList, StatusListFetcher
 from trustbridge.status.statuslist import parse_status_list
+from trustbridge.status.token_status_list import ENTRY_TYPE as TOKEN_ENTRY_TYPE
+from trustbridge.status.token_status_list import (
+    TOKEN_TYP,
+    TokenStatusList,
+    parse_status_list_token,
+)
 from trustbridge.verify import checks
 from trustbridge.verify.facts import (
     CredentialFacts,
@@ -169,7 +176,8 @@ class _Run:
         self.at = at
         self.credentials: list[ParsedCredential | CheckResult] = []
         self.status_ttls: list[float] = []
-        self._list_tasks: dict[str, asyncio.Task[tuple[Any, CheckResult | None]]] = {}
+        self._list_tasks: dict[tuple[str, bool],
+                               asyncio.Task[tuple[Any, CheckResult | None]]] = {}
 
     def earliest_expiry(self) -> datetime | None:
         ends = [c.validity.not_after for c in self.credentials
@@ -383,16 +391,18 @@ class _Run:
             return StatusFact(entry=entry, problem=CheckResult.failed(
                 checks.STATUS, "status.entry_malformed",
                 "credentialStatus has no statusListCredential"))
-        task = self._list_tasks.get(url)
+        token = entry.type == TOKEN_ENTRY_TYPE
+        task = self._list_tasks.get((url, token))
         if task is None:
-            task = asyncio.ensure_future(self._load_list(url, limit))
-            self._list_tasks[url] = task
+            task = asyncio.ensure_future(self._load_list(url, limit, token=token))
+            self._list_tasks[(url, token)] = task
         status_list, problem = await asyncio.shield(task)
         if problem is not None:
             return StatusFact(entry=entry, problem=problem)
         return StatusFact(entry=entry, status_list=status_list)
 
-    async def _load_list(self, url: str, limit: float) -> tuple[Any, CheckResult | None]:
+    async def _load_list(self, url: str, limit: float, *, token: bool
+                         ) -> tuple[Any, CheckResult | None]:
         """Fetch, parse, signature-check and decode one status list (once per URL per run)."""
         fetcher = self.v.status_lists
         if fetcher is None:
@@ -407,14 +417,17 @@ class _Run:
             return None, CheckResult.error(checks.STATUS, "status.list_unavailable",
                                            f"the status list could not be fetched: "
                                            f"{exc.message}", list=url, cause=exc.code)
-        problem, status_list = await self._verify_list(raw, limit)
+        verify = self._verify_token_list if token else self._verify_list
+        problem, status_list = await verify(raw, limit)
         if problem is not None:
             await fetcher.forget(url)
             return None, problem
         assert status_list is not None
         ttl = status_list.ttl_seconds
-        if status_list.valid_until is not None:
-            left = (status_list.valid_until - self.v.clock()).total_seconds()
+        until = (status_list.expires if isinstance(status_list, TokenStatusList)
+                 else status_list.valid_until)
+        if until is not None:
+            left = (until - self.v.clock()).total_seconds()
             ttl = min(ttl, left) if ttl is not None else left
         self.status_ttls.append(await fetcher.retain(raw, ttl))
         return status_list, None
@@ -453,6 +466,31 @@ class _Run:
                                      **where), None
         try:
             return None, parse_status_list(list_cred.credential, url=raw.url)
+        except StatusListError as exc:
+            return CheckResult.error(checks.STATUS, exc.code, str(exc), **where), None
+
+    async def _verify_token_list(self, raw: RawStatusList, limit: float
+                                 ) -> tuple[CheckResult | None, Any]:
+        """An IETF Status List Token (``statuslist+jwt``), signed by a DID key of its ``iss``."""
+        where = {"list": raw.url}
+        signer = next((f for f in self.v.formats if isinstance(f, JwtVcFormat)), None)
+        if signer is None:
+            return CheckResult.error(checks.STATUS, "status.list_malformed",
+                                     "no JWT format installed to check the token", **where), None
+        try:
+            proof, header, payload = await _bounded(signer.check_signed_jwt(
+                raw.body.decode("ascii", "replace"), self.v.resolver, check=CREDENTIAL_PROOF,
+                typs=frozenset({TOKEN_TYP})), limit)
+        except TimeoutError:
+            return CheckResult.error(checks.STATUS, "status.list_timeout",
+                                     "checking the status list token timed out", **where), None
+        if proof.status != CheckStatus.PASSED:
+            return CheckResult.error(checks.STATUS, "status.list_signature_invalid",
+                                     "the status list token's signature could not be verified, "
+                                     "so the current status is unknown", cause=proof.code,
+                                     **where), None
+        try:
+            return None, parse_status_list_token(header, payload, uri=raw.url)
         except StatusListError as exc:
             return CheckResult.error(checks.STATUS, exc.code, str(exc), **where), None
 
