@@ -58,7 +58,10 @@ from trustbridge.formats.sd_jwt.disclosures import (
 )
 from trustbridge.formats.sd_jwt.key_binding import check_kb_claims, holder_of
 from trustbridge.formats.sd_jwt.x5c import verify_x5c
-from trustbridge.model.report import CheckResult
+from trustbridge.model.report import CheckResult, CheckStatus
+from trustbridge.status.bitstring import StatusListError
+from trustbridge.status.token_status_list import CHECK as TOKEN_STATUS_CHECK
+from trustbridge.status.token_status_list import TokenStatusList, parse_status_list_token
 
 VC_TYPS = frozenset({"dc+sd-jwt", "vc+sd-jwt"})
 """SD-JWT VC §3.2.1: ``dc+sd-jwt``; ``vc+sd-jwt`` still accepted during the transition."""
@@ -259,7 +262,7 @@ class SdJwtVcFormat:
                                       "the JWS header carries its own key material",
                                       headers=embedded)
         # 5. The issuer's key: DID (iss is a DID), x5c (anchored), or JWT VC Issuer Metadata.
-        found = await self._issuer_keys(parsed, resolver, at)
+        found = await self._issuer_keys(parsed.issuer, parsed.signer_kid, header, resolver, at)
         if isinstance(found, CheckResult):
             return found
         keys, source = found
@@ -281,19 +284,17 @@ class SdJwtVcFormat:
         return CheckResult.failed(check, code, f"signature rejected: {last}", alg=alg,
                                   key_source=source, kid=parsed.signer_kid)
 
-    async def _issuer_keys(self, parsed: ParsedCredential, resolver: Any, at: datetime
-                           ) -> tuple[list[Any], str] | CheckResult:
+    async def _issuer_keys(self, iss: str | None, kid: str | None, header: Mapping[str, Any],
+                           resolver: Any, at: datetime) -> tuple[list[Any], str] | CheckResult:
         check = CREDENTIAL_PROOF
-        iss = parsed.issuer
-        kid = parsed.signer_kid
         if not iss:
             return CheckResult.failed(check, "sd_jwt.issuer_key_unresolvable",
                                       "the SD-JWT names no issuer (iss)")
         if iss.startswith("did:"):
             return await self._did_key(iss, kid, resolver)
-        if "x5c" in parsed.header:
+        if "x5c" in header:
             try:
-                return [verify_x5c(parsed.header["x5c"], self.x5c_trust_anchors, iss=iss,
+                return [verify_x5c(header["x5c"], self.x5c_trust_anchors, iss=iss,
                                    at=at)], "x5c"
             except SdJwtError as exc:
                 return CheckResult.failed(check, exc.code, str(exc), issuer=iss)
@@ -364,6 +365,51 @@ class SdJwtVcFormat:
             return CheckResult.failed(check, "key.unsupported",
                                       "no key in the issuer's metadata can be used", issuer=iss)
         return keys, "jwt-vc-issuer-metadata"
+
+    async def verify_status_list_token(
+        self, token: str, *, uri: str, issuer: str | None, resolver: Any, at: datetime
+    ) -> TokenStatusList | CheckResult:
+        """A Status List Token (Token Status List draft §5.1, §8.3 step 3-4) signed by its issuer.
+
+        The key comes from the same sources as an SD-JWT VC issuer's (DID, anchored x5c,
+        JWT VC Issuer Metadata) for the token's ``iss`` or, without one, ``issuer`` (the
+        referencing credential's). Any problem is an ``error`` status result: the list
+        cannot say anything, so the status is unknown (as the pipeline treats W3C lists).
+        """
+        check = TOKEN_STATUS_CHECK
+        try:
+            jws, payload = _jws(token.strip(), "Status List Token")
+        except InputError as exc:
+            return CheckResult.error(check, "status.list_malformed", exc.message, list=uri)
+        header = dict(jws.header)
+        alg = header.get("alg")
+        if not isinstance(alg, str) or alg not in self.allowed_algs:
+            return CheckResult.error(check, "status.list_signature_invalid",
+                                      f"algorithm {alg!r} is not allowed", list=uri)
+        embedded = [h for h in (*UNTRUSTED_KEY_HEADERS, "crit") if h in header]
+        if embedded:
+            return CheckResult.error(check, "status.list_signature_invalid",
+                                     "the token names its own key or critical headers",
+                                     headers=embedded, list=uri)
+        signer = payload.get("iss") if isinstance(payload.get("iss"), str) else issuer
+        kid = header.get("kid") if isinstance(header.get("kid"), str) else None
+        found = await self._issuer_keys(signer, kid, header, resolver, at)
+        if isinstance(found, CheckResult):
+            code = ("status.list_unavailable" if found.status == CheckStatus.ERROR
+                    else "status.list_signature_invalid")
+            return CheckResult.error(check, code, found.message, cause=found.code, list=uri)
+        for key in found[0]:
+            with contextlib.suppress(SignatureError):
+                verify_jws(jws, key, allowed_algs=self.allowed_algs)
+                break
+        else:
+            return CheckResult.error(check, "status.list_signature_invalid",
+                                     "the Status List Token's signature does not verify",
+                                     list=uri)
+        try:
+            return parse_status_list_token(header, payload, uri=uri)
+        except StatusListError as exc:
+            return CheckResult.error(check, exc.code, str(exc), list=uri)
 
     async def check_presentation_proof(
         self,
