@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     schema_store_dir: Path | None = None
     schema_fetch_remote: bool = True
     schema_cache_ttl_seconds: int = 86_400
+    sd_jwt_x5c_trust_anchors_file: Path | None = None  # PEM; unset: x5c never trusted
     demo_issuer: bool = False
     # W3C VC-API endpoints (/credentials/verify, /presentations/verify): test-suite issuers are
     # not in the registry, so these relax issuer trust and holder binding unless configured.

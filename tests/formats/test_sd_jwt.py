@@ -14,7 +14,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -526,3 +526,82 @@ async def test_key_binding_to_a_did_in_cnf_kid() -> None:
     result = await fmt.check_presentation_proof(pp, FallbackResolver(), challenge=None,
                                                 domain=None, at=AT)
     assert result.status == CheckStatus.PASSED, result
+
+
+# -- x5c against configured trust anchors (SD-JWT VC §2.5) ----------------------------------
+
+def _ca_and_leaf(san: str) -> tuple[Any, str, dict[str, Any]]:
+    """A test CA and an issuer leaf certificate (P-256) naming ``san``; returns the CA cert,
+    the leaf's base64 DER, and the leaf's private JWK."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Trust Anchor")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+          .public_key(ca_key.public_key()).serial_number(1)
+          .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False,
+                                       False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
+                         critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    leaf_jwk = new_jwk()
+    leaf_key = private_key(leaf_jwk)
+    leaf = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Issuer")]))
+            .issuer_name(ca_name).public_key(leaf_key.public_key()).serial_number(2)
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(san)]),
+                           critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                ca_key.public_key()), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .sign(ca_key, hashes.SHA256()))
+    return ca, base64.b64encode(leaf.public_bytes(Encoding.DER)).decode(), leaf_jwk
+
+
+@pytest.mark.parametrize(("san", "code"), [
+    (ISS, None), ("https://someone-else.example", "sd_jwt.x5c_issuer_mismatch")])
+async def test_x5c_with_trust_anchors(san: str, code: str | None) -> None:
+    ca, leaf, leaf_jwk = _ca_and_leaf(san)
+    token, disclosures = issue(BASE_CLAIMS, {"given_name": "Erika"}, jwk=leaf_jwk,
+                               header={"alg": "ES256", "typ": "dc+sd-jwt", "x5c": [leaf]})
+    fmt = fmt_with(x5c_trust_anchors=[ca])
+    result = await credential_result(fmt, present(token, disclosures, holder=None),
+                                      at=datetime.now(UTC))
+    if code is None:
+        assert (result.status, result.details["key_source"]) == (CheckStatus.PASSED, "x5c")
+    else:
+        assert (result.status, result.code) == (CheckStatus.FAILED, code)
+
+
+async def test_x5c_chain_to_an_unconfigured_anchor() -> None:
+    _ca, leaf, leaf_jwk = _ca_and_leaf(ISS)
+    other_ca, _, _ = _ca_and_leaf(ISS)
+    token, _ = issue(BASE_CLAIMS, {}, jwk=leaf_jwk,
+                     header={"alg": "ES256", "typ": "dc+sd-jwt", "x5c": [leaf]})
+    result = await credential_result(fmt_with(x5c_trust_anchors=[other_ca]),
+                                     present(token, [], holder=None), at=datetime.now(UTC))
+    assert (result.status, result.code) == (CheckStatus.FAILED, "sd_jwt.x5c_untrusted")
+
+
+def test_format_of_loads_configured_trust_anchors(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from trustbridge.config import Settings
+    from trustbridge.formats.sd_jwt import format_of
+
+    ca, _, _ = _ca_and_leaf(ISS)
+    pem = tmp_path / "anchors.pem"
+    pem.write_bytes(ca.public_bytes(Encoding.PEM))
+    services = SimpleNamespace(settings=Settings(sd_jwt_x5c_trust_anchors_file=pem),
+                               cache=MemoryCache(max_entries=10), components={"fetcher": None})
+    assert format_of(services).x5c_trust_anchors == (ca,)
+    services.settings = Settings()
+    assert format_of(services).x5c_trust_anchors == ()

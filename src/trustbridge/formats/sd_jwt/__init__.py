@@ -6,11 +6,29 @@ SSRF-safe fetcher and the cache for JWT VC Issuer Metadata.
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
+
+from cryptography import x509
 
 from trustbridge.formats.jwt_vc_issuer import IssuerMetadataFetcher
 from trustbridge.formats.sd_jwt.disclosures import SdJwtError
 from trustbridge.formats.sd_jwt.format import SdJwtVcFormat
+
+log = logging.getLogger(__name__)
+
+
+def load_trust_anchors(path: Path | None) -> list[x509.Certificate]:
+    """PEM certificates x5c chains may lead to; none (x5c never trusted) if unset or unreadable."""
+    if path is None:
+        return []
+    try:
+        return x509.load_pem_x509_certificates(path.read_bytes())
+    except (OSError, ValueError):
+        log.exception("SD-JWT x5c trust anchors in %s are unusable; x5c will not be trusted",
+                      path)
+        return []
 
 
 def format_of(services: Any) -> SdJwtVcFormat:
@@ -21,7 +39,9 @@ def format_of(services: Any) -> SdJwtVcFormat:
     metadata = IssuerMetadataFetcher(safe_fetcher_of(services), services.cache,
                                      max_bytes=s.fetch_max_bytes,
                                      ttl=float(s.did_cache_ttl_seconds))
-    return SdJwtVcFormat(allow_rsa=s.allow_rsa, issuer_metadata=metadata)
+    anchors = load_trust_anchors(getattr(s, "sd_jwt_x5c_trust_anchors_file", None))
+    return SdJwtVcFormat(allow_rsa=s.allow_rsa, issuer_metadata=metadata,
+                         x5c_trust_anchors=anchors)
 
 
-__all__ = ["SdJwtError", "SdJwtVcFormat", "format_of"]
+__all__ = ["SdJwtError", "SdJwtVcFormat", "format_of", "load_trust_anchors"]
