@@ -135,3 +135,38 @@ async def test_unsafe_noop_still_checks_signatures() -> None:
     assert report.verdict == "invalid"
     relaxed = await make_verifier().verify(input_of(VC, UnsafeNoOp()))
     assert relaxed.verdict == "valid"
+
+
+class BrokenRegistry(StaticRegistry):
+    async def check_issuer(self, issuer_did: str, **kwargs: Any) -> Any:
+        raise RuntimeError("database gone")
+
+
+async def test_crashing_registry_is_indeterminate(caplog: Any) -> None:
+    verifier = make_verifier(docs=own_status_lists(), registry=BrokenRegistry([]))
+    report = await verifier.verify(input_of(VC))
+    assert report.verdict == "indeterminate"
+    assert "issuer.registry_unavailable" in failing_codes(report)
+
+
+class CrashingFormat:
+    """A format with a bug: it claims everything and crashes in every method."""
+
+    name = "jwt_vc"
+
+    def detect(self, obj: Any) -> bool:
+        return True
+
+    def parse_credential(self, obj: Any) -> Any:
+        raise KeyError("bug")
+
+    def parse_presentation(self, obj: Any) -> Any:
+        raise KeyError("bug")
+
+
+async def test_crashing_parser_is_indeterminate_not_500() -> None:
+    verifier = make_verifier(docs=own_status_lists(), registry=StaticRegistry(VC["accredited"]))
+    verifier.formats = [CrashingFormat()]  # type: ignore[list-item]
+    report = await verifier.verify(input_of(VC))
+    assert report.verdict == "indeterminate"
+    assert "format.unexpected_error" in failing_codes(report)

@@ -196,6 +196,12 @@ class _Run:
             except InputError as exc:
                 check = CheckResult.failed(checks.STRUCTURE, exc.code, exc.message)
                 return self._report([check], [], holder=None)
+            except Exception as exc:  # a parser bug: say so, never crash, never "valid"
+                log.exception("presentation parser crashed")
+                check = CheckResult.error(checks.STRUCTURE, "format.unexpected_error",
+                                          f"the presentation could not be parsed: "
+                                          f"{type(exc).__name__}")
+                return self._report([check], [], holder=None)
             top.append(checks.check_presentation_structure(pp))
             raws = pp.credentials[: checks.MAX_CREDENTIALS_PER_PRESENTATION]
         else:
@@ -261,6 +267,10 @@ class _Run:
             return self.v.format_for(raw).parse_credential(raw)
         except InputError as exc:
             return CheckResult.failed(checks.STRUCTURE, exc.code, exc.message)
+        except Exception as exc:  # a parser bug: say so, never crash, never "valid"
+            log.exception("credential parser crashed")
+            return CheckResult.error(checks.STRUCTURE, "format.unexpected_error",
+                                     f"the credential could not be parsed: {type(exc).__name__}")
 
     async def _timed_proof(self, check: str, coro: Awaitable[CheckResult], limit: float
                            ) -> CheckResult:
@@ -271,6 +281,10 @@ class _Run:
                                      f"resolving the signer's key took longer than {limit} s")
         except TrustBridgeError as exc:
             return CheckResult.error(check, exc.code, exc.message)
+        except Exception as exc:  # a format bug must not turn hostile input into a 500
+            log.exception("proof check crashed")
+            return CheckResult.error(check, "proof.unexpected_error",
+                                     f"the proof check failed unexpectedly: {type(exc).__name__}")
 
     # -- per-credential checks ------------------------------------------------------------
 
@@ -364,6 +378,10 @@ class _Run:
         except TrustBridgeError as exc:
             return TrustFact(unavailable=Unavailable("issuer.registry_unavailable", exc.message,
                                                      {"cause": exc.code}))
+        except Exception as exc:  # the registry failing is "could not get data"
+            log.exception("trust registry query failed")
+            return TrustFact(unavailable=Unavailable(
+                "issuer.registry_unavailable", f"the trust registry failed: {type(exc).__name__}"))
         return TrustFact(answer=answer)
 
     async def _schema_fact(self, pc: ParsedCredential, index: int, limit: float
@@ -383,6 +401,10 @@ class _Run:
             return SchemaFact(ref=ref, unavailable=Unavailable(
                 exc.code if exc.code.startswith("schema.") else "schema.unavailable",
                 exc.message))
+        except Exception as exc:
+            log.exception("schema load failed")
+            return SchemaFact(ref=ref, unavailable=Unavailable(
+                "schema.unavailable", f"the schema could not be loaded: {type(exc).__name__}"))
         return SchemaFact(ref=ref, schema=schema, registry=registry)
 
     async def _status_fact(self, entry: StatusEntry, limit: float) -> StatusFact:
@@ -417,6 +439,11 @@ class _Run:
             return None, CheckResult.error(checks.STATUS, "status.list_unavailable",
                                            f"the status list could not be fetched: "
                                            f"{exc.message}", list=url, cause=exc.code)
+        except Exception as exc:
+            log.exception("status list fetch failed")
+            return None, CheckResult.error(checks.STATUS, "status.list_unavailable",
+                                           f"the status list could not be fetched: "
+                                           f"{type(exc).__name__}", list=url)
         verify = self._verify_token_list if token else self._verify_list
         problem, status_list = await verify(raw, limit)
         if problem is not None:
@@ -456,6 +483,11 @@ class _Run:
             return CheckResult.error(checks.STATUS, "status.list_malformed",
                                      f"the status list credential cannot be parsed: "
                                      f"{exc.message}", **where), None
+        except Exception as exc:
+            log.exception("status list parser crashed")
+            return CheckResult.error(checks.STATUS, "status.list_malformed",
+                                     f"the status list credential cannot be parsed: "
+                                     f"{type(exc).__name__}", **where), None
         proof = await self._timed_proof(
             CREDENTIAL_PROOF, fmt.check_credential_proof(list_cred, self.v.resolver, at=self.at),
             limit)
