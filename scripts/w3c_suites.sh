@@ -104,10 +104,13 @@ JS
 start_service() {
   local data="$WORK/service-data"
   rm -rf "$data"; mkdir -p "$data"
-  (cd "$HERE" && TRUSTBRIDGE_DEMO_ISSUER=true TRUSTBRIDGE_ENVIRONMENT=development \
+  if curl -s -o /dev/null "$BASE/health"; then
+    echo "something already listens on $BASE; set PORT" >&2; exit 4
+  fi
+  (cd "$HERE" && exec env TRUSTBRIDGE_DEMO_ISSUER=true TRUSTBRIDGE_ENVIRONMENT=development \
      TRUSTBRIDGE_DATA_DIR="$data" TRUSTBRIDGE_PORT="$PORT" TRUSTBRIDGE_HOST=127.0.0.1 \
      "$HERE/.venv/bin/trustbridge" serve >"$WORK/service.log" 2>&1) &
-  SERVICE_PID=$!
+  SERVICE_PID=$!  # exec: this is the server's own pid
   for _ in $(seq 1 100); do
     curl -fsS "$BASE/health" >/dev/null 2>&1 && return 0
     sleep 0.2

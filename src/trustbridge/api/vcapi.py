@@ -26,7 +26,8 @@ from trustbridge.api.body import read_json, validate
 from trustbridge.api.openapi import ApiRoutes
 from trustbridge.config import Settings
 from trustbridge.errors import AuthError, InputError, NotFound
-from trustbridge.formats.base import RawInput
+from trustbridge.formats.base import RawInput, as_list
+from trustbridge.formats.vcdm2 import Violation, credential_violations, presentation_violations
 from trustbridge.issuer.demo import issue_credential
 from trustbridge.issuer.keys import demo_key
 from trustbridge.model.report import CheckResult, CheckStatus, Verdict, VerificationReport
@@ -116,16 +117,44 @@ def _problem(result: CheckResult, credential: int | None) -> VerificationProblem
                                detail=result.message, credential=credential)
 
 
-def vcapi_result(report: VerificationReport) -> VerificationResult:
-    """Fold a report into ``{verified, checks, warnings, errors}``."""
+NOT_ERRORS_HERE = frozenset({"structure.no_credentials"})
+"""Codes that do not fail a VC-API verification: a presentation without credentials is a
+valid VCDM 2.0 presentation (§4.13: verifiableCredential is optional), e.g. for DID Auth."""
+
+
+def data_model_violations(document: RawInput, *, presentation: bool) -> list[CheckResult]:
+    """VCDM 2.0 rules (``formats.vcdm2``) as failed ``structure`` results, one per rule broken;
+    for a presentation, also those of each embedded JSON credential."""
+    if not isinstance(document, Mapping):
+        return []
+    found: list[tuple[Violation, int | None]] = []
+    if presentation:
+        found += [(v, None) for v in presentation_violations(document)]
+        for i, item in enumerate(as_list(document.get("verifiableCredential"))):
+            if isinstance(item, Mapping):
+                found += [(v, i) for v in credential_violations(item)]
+    else:
+        found += [(v, None) for v in credential_violations(document)]
+    return [CheckResult.failed("structure", v.code, v.message, path=v.path,
+                               **({"credential": i} if i is not None else {}))
+            for v, i in found]
+
+
+def vcapi_result(report: VerificationReport, extra: list[CheckResult] | None = None
+                 ) -> VerificationResult:
+    """Fold a report (plus ``extra`` failed checks) into ``{verified, checks, warnings,
+    errors}``; ``verified`` only when nothing failed or errored."""
     checks: list[str] = []
     warnings: list[VerificationProblem] = []
     errors: list[VerificationProblem] = []
     groups: list[tuple[int | None, list[CheckResult]]] = [(None, report.checks)]
     groups += [(i, c.checks) for i, c in enumerate(report.credentials)]
+    groups += [(r.details.get("credential"), [r]) for r in extra or []]
     for index, results in groups:
         for result in results:
-            if result.status == CheckStatus.PASSED:
+            if result.code in NOT_ERRORS_HERE:
+                warnings.append(_problem(result, index))
+            elif result.status == CheckStatus.PASSED:
                 name = VCAPI_CHECK_NAMES.get(result.check, result.check)
                 if name not in checks:
                     checks.append(name)
@@ -133,11 +162,13 @@ def vcapi_result(report: VerificationReport) -> VerificationResult:
                 warnings.append(_problem(result, index))
             else:
                 errors.append(_problem(result, index))
-    verified = report.verdict == Verdict.VALID
+    verified = not errors and report.verdict in (Verdict.VALID, Verdict.INVALID)
+    verdict = Verdict.VALID if verified else (
+        Verdict.INVALID if report.verdict == Verdict.VALID else report.verdict)
     if not verified:
         checks = [c for c in checks if c not in {VCAPI_CHECK_NAMES.get(e.check, e.check)
                                                  for e in errors}]
-    return VerificationResult(verified=verified, verdict=report.verdict.value, checks=checks,
+    return VerificationResult(verified=verified, verdict=verdict.value, checks=checks,
                               warnings=warnings, errors=errors)
 
 
@@ -167,9 +198,10 @@ def unenvelope(document: dict[str, Any] | str) -> RawInput:
     return document
 
 
-def _respond(report: VerificationReport, request: web.Request) -> web.Response:
-    result = vcapi_result(report)
-    request["verdict"] = report.verdict.value
+def _respond(report: VerificationReport, request: web.Request,
+             extra: list[CheckResult]) -> web.Response:
+    result = vcapi_result(report, extra)
+    request["verdict"] = result.verdict
     return web.json_response(text=result.model_dump_json(), status=200 if result.verified
                              else 400)
 
@@ -180,31 +212,36 @@ def _respond(report: VerificationReport, request: web.Request) -> web.Response:
     "POST", "/credentials/verify",
     summary="W3C VC-API: verify a credential (200 verified, 400 not, same body shape).",
     tags=("vc-api",), body=VerifyCredentialRequest, response=VerificationResult,
-    responses={200: "Verified", 400: "Not verified, or the request is unusable"},
+    responses={200: "Verified",
+               400: ("Not verified (VC-API result), or the request is unusable (problem)",
+                     VerificationResult)},
 )
 async def verify_credential(request: web.Request) -> web.Response:
     body = validate(VerifyCredentialRequest, await read_json(request))
     settings: Settings = request.app["settings"]
-    inp = VerificationInput(credential=unenvelope(body.verifiableCredential),
-                            policy=vcapi_policy(settings, body.options))
+    credential = unenvelope(body.verifiableCredential)
+    inp = VerificationInput(credential=credential, policy=vcapi_policy(settings, body.options))
     report = await verifier_of(request.app["services"]).verify(inp)
-    return _respond(report, request)
+    return _respond(report, request, data_model_violations(credential, presentation=False))
 
 
 @routes.route(
     "POST", "/presentations/verify",
     summary="W3C VC-API: verify a presentation, with the expected challenge and domain.",
     tags=("vc-api",), body=VerifyPresentationRequest, response=VerificationResult,
-    responses={200: "Verified", 400: "Not verified, or the request is unusable"},
+    responses={200: "Verified",
+               400: ("Not verified (VC-API result), or the request is unusable (problem)",
+                     VerificationResult)},
 )
 async def verify_presentation(request: web.Request) -> web.Response:
     body = validate(VerifyPresentationRequest, await read_json(request))
     settings: Settings = request.app["settings"]
-    inp = VerificationInput(presentation=unenvelope(body.verifiablePresentation),
-                            nonce=body.options.challenge, audience=body.options.domain,
+    presentation = unenvelope(body.verifiablePresentation)
+    inp = VerificationInput(presentation=presentation, nonce=body.options.challenge,
+                            audience=body.options.domain,
                             policy=vcapi_policy(settings, body.options))
     report = await verifier_of(request.app["services"]).verify(inp)
-    return _respond(report, request)
+    return _respond(report, request, data_model_violations(presentation, presentation=True))
 
 
 @routes.route(

@@ -115,20 +115,46 @@ def hash_data(document: Mapping[str, Any], proof_options: Mapping[str, Any], *,
     return hasher(canonical_config.encode()) + hasher(canonical_doc.encode())
 
 
-def split_secured(secured: Mapping[str, Any], proof: Mapping[str, Any]
+def split_secured(secured: Mapping[str, Any], proof: Mapping[str, Any],
+                  previous: list[Mapping[str, Any]] | None = None
                   ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Steps 1-2: the document without ``proof`` and the proof without ``proofValue``."""
+    """Steps 1-2: the document without ``proof`` and the proof without ``proofValue``.
+
+    In a proof chain (VC Data Integrity §4.5) the proofs named by ``previousProof`` stay in
+    the document being verified, as they were when this proof was made.
+    """
     unsecured = {k: copy.deepcopy(v) for k, v in secured.items() if k != "proof"}
+    if previous:
+        unsecured["proof"] = [copy.deepcopy(dict(p)) for p in previous]
     options = {k: copy.deepcopy(v) for k, v in proof.items() if k != "proofValue"}
     return unsecured, options
 
 
-def verify_proof(secured: Mapping[str, Any], proof: Mapping[str, Any], public_key: Any) -> None:
+def previous_proofs(proof: Mapping[str, Any], all_proofs: list[Mapping[str, Any]]
+                    ) -> list[Mapping[str, Any]]:
+    """The proofs ``previousProof`` names (VC Data Integrity §4.5); ``ProofError`` if one is
+    missing from the document's proof set."""
+    wanted = proof.get("previousProof")
+    if wanted is None:
+        return []
+    ids = wanted if isinstance(wanted, list) else [wanted]
+    found: list[Mapping[str, Any]] = []
+    for ident in ids:
+        match = [p for p in all_proofs if isinstance(ident, str) and p.get("id") == ident]
+        if not match:
+            raise ProofError(f"previousProof {ident!r} is not in the proof set",
+                             code="proof.previous_missing")
+        found.append(match[0])
+    return found
+
+
+def verify_proof(secured: Mapping[str, Any], proof: Mapping[str, Any], public_key: Any, *,
+                 previous: list[Mapping[str, Any]] | None = None) -> None:
     """Verify one RDFC proof of ``secured`` with ``public_key``; raise ``ProofError`` if not."""
     suite = suite_of(proof)
     if suite is None:
         raise ProofError("unsupported proof type or cryptosuite", code="proof.type_unsupported")
-    unsecured, options = split_secured(secured, proof)
+    unsecured, options = split_secured(secured, proof, previous)
     signature = decode_proof_value(proof.get("proofValue"))
     if suite.key_kind == "Ed25519":
         if not isinstance(public_key, ed25519.Ed25519PublicKey):
@@ -193,6 +219,7 @@ __all__ = [
     "Suite",
     "decode_proof_value",
     "hash_data",
+    "previous_proofs",
     "sign_eddsa_rdfc_2022",
     "split_secured",
     "suite_of",

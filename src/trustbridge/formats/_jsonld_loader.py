@@ -124,6 +124,33 @@ def _raise_dropped(prop: str | None) -> None:
                       "signed", code="jsonld.term_undefined")
 
 
+def _is_absolute(iri: Any) -> bool:
+    return isinstance(iri, str) and (iri.startswith("_:") or ":" in iri)
+
+
+def _check_expanded(node: Any) -> None:
+    """Relative ``@type``/``@id`` IRIs (an undefined type term in a context without
+    ``@vocab``, an id that is not a URL) are dropped from the RDF: refuse them."""
+    if isinstance(node, list):
+        for item in node:
+            _check_expanded(item)
+        return
+    if not isinstance(node, Mapping):
+        return
+    for key, value in node.items():
+        if key == "@type" and "@value" not in node:
+            for t in value if isinstance(value, list) else [value]:
+                if not _is_absolute(t):
+                    raise JsonLdError(f"type {t!r} is not defined by any context, so it "
+                                      "would not be signed", code="jsonld.term_undefined")
+        elif key == "@id":
+            if not _is_absolute(value):
+                raise JsonLdError(f"id {value!r} is not an absolute IRI, so it would not be "
+                                  "signed", code="jsonld.relative_iri")
+        elif key != "@value":
+            _check_expanded(value)
+
+
 def canonize(document: Mapping[str, Any]) -> str:
     """RDFC-1.0 (URDNA2015) canonical N-Quads of ``document``, contexts from the bundle only."""
     check_contexts(document)
@@ -136,7 +163,11 @@ def canonize(document: Mapping[str, Any]) -> str:
         "contextResolver": jsonld.ContextResolver(LRUCache(maxsize=64), document_loader),
     }
     try:
-        result = processor.normalize(dict(document), options)
+        # base None: a relative IRI stays relative (pyld would otherwise resolve it against
+        # its example.org default base) so _check_expanded can refuse it
+        expanded = processor.expand(dict(document), {**options, "base": None})
+        _check_expanded(expanded)
+        result = processor.normalize(expanded, options)
     except JsonLdError:
         raise
     except jsonld.JsonLdError as exc:

@@ -15,7 +15,8 @@ proof work, and nothing is ever fetched.
 Proof check steps (numbered in the code; VC Data Integrity §4.4 "Verify Proof"
 and VCDM 2.0 §4.12 / VCDM 1.1 §4.7):
 1. every context is bundled;
-2. there is a proof (a list is a proof set: every member must verify);
+2. there is a proof (a list is a proof set: every member must verify; a member naming
+   ``previousProof`` is verified over the document with those proofs, VC-DI §4.5);
 3. ``proofPurpose`` is ``assertionMethod`` (VC) / ``authentication`` (VP);
 4. ``challenge``/``domain`` equal what the caller expects (VP);
 5. the proof has not expired (``expires``);
@@ -215,8 +216,9 @@ async def check_document_proof(
     proofs = proofs_of(document)
     if not proofs:
         return CheckResult.failed(check, "proof.missing", "the document carries no proof")
-    results = [await _check_one(document, proof, check=check, signer=signer, resolver=resolver,
-                                at=at, purpose=purpose, challenge=challenge, domain=domain)
+    results = [await _check_one(document, proof, proofs, check=check, signer=signer,
+                                resolver=resolver, at=at, purpose=purpose,
+                                challenge=challenge, domain=domain)
                for proof in proofs]
     for result in results:
         if result.status != "passed":
@@ -227,6 +229,7 @@ async def check_document_proof(
 async def _check_one(
     document: Mapping[str, Any],
     proof: Mapping[str, Any],
+    all_proofs: list[Mapping[str, Any]],
     *,
     check: str,
     signer: str | None,
@@ -301,7 +304,8 @@ async def _check_one(
     # 8. The signature.
     try:
         if suite is not None:
-            di.verify_proof(document, proof, key)
+            previous = di.previous_proofs(proof, all_proofs)
+            di.verify_proof(document, proof, key, previous=previous)
         else:
             if not vm.startswith(LOCAL_METHODS):
                 return CheckResult.failed(check, "proof.did_method_unsupported",

@@ -18,6 +18,7 @@ from trustbridge.errors import InputError
 from trustbridge.formats._data_integrity import DATA_INTEGRITY_V2_CONTEXT, sign_eddsa_rdfc_2022
 from trustbridge.formats._jsonld_loader import JsonLdError, check_contexts
 from trustbridge.formats.base import VCDM1_CONTEXT, VCDM2_CONTEXT, as_list, issuer_id
+from trustbridge.formats.vcdm2 import credential_violations
 from trustbridge.issuer.keys import DemoKey
 
 
@@ -40,6 +41,12 @@ def _prepared(credential: Any, key: DemoKey) -> dict[str, Any]:
     if issuer_id(doc) != key.did:
         raise InputError(f"this demo issuer signs only as {key.did}",
                          code="issue.issuer_mismatch", details={"issuer": key.did})
+    violations = credential_violations(doc)
+    if violations:
+        raise InputError(f"the credential breaks the VC Data Model: {violations[0].message}",
+                         code="issue.not_conformant",
+                         details={"violations": [{"code": v.code, "path": v.path,
+                                                  "message": v.message} for v in violations]})
     if "proof" in doc:
         raise InputError("credential already carries a proof", code="issue.already_secured")
     if contexts[0] == VCDM1_CONTEXT and DATA_INTEGRITY_V2_CONTEXT not in contexts:
