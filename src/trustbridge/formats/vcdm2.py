@@ -117,26 +117,31 @@ def _subjects(doc: Mapping[str, Any]) -> Iterator[Violation]:
             yield from _id_rule(subject["id"], f"{path}.id")
 
 
-def _issuer(doc: Mapping[str, Any]) -> Iterator[Violation]:
-    """§4.7 Issuer: a URL, or an object whose ``id`` is a URL."""
-    if "issuer" not in doc:
+def _party(doc: Mapping[str, Any], prop: str) -> Iterator[Violation]:
+    """§4.7 Issuer / §4.13 holder: a URL, or an object whose ``id`` is a URL."""
+    if prop not in doc:
         return
-    issuer = doc["issuer"]
-    ident = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+    value = doc[prop]
+    ident = value.get("id") if isinstance(value, Mapping) else value
     if not is_url(ident):
-        yield Violation("vcdm.issuer_invalid", "issuer must be a URL or an object with a URL id",
-                        "issuer")
+        yield Violation(f"vcdm.{prop}_invalid",
+                        f"{prop} must be a URL or an object with a URL id", prop)
+
+
+def _common(doc: Mapping[str, Any]) -> list[Violation] | None:
+    """``None`` for documents that are not VCDM 2.0; else the §4.4 ``id`` violations."""
+    contexts = as_list(doc.get("@context"))
+    if not contexts or contexts[0] != VCDM2_CONTEXT:
+        return None
+    return list(_id_rule(doc["id"], "id")) if "id" in doc else []
 
 
 def credential_violations(doc: Mapping[str, Any]) -> list[Violation]:
     """Every VCDM 2.0 rule a credential breaks (empty for VCDM 1.1 documents)."""
-    contexts = as_list(doc.get("@context"))
-    if not contexts or contexts[0] != VCDM2_CONTEXT:
+    found = _common(doc)
+    if found is None:
         return []
-    found: list[Violation] = []
-    if "id" in doc:
-        found.extend(_id_rule(doc["id"], "id"))
-    found.extend(_issuer(doc))
+    found.extend(_party(doc, "issuer"))
     found.extend(_subjects(doc))
     found.extend(_dates(doc))
     found.extend(_typed_objects(doc))
@@ -147,18 +152,10 @@ def credential_violations(doc: Mapping[str, Any]) -> list[Violation]:
 def presentation_violations(doc: Mapping[str, Any]) -> list[Violation]:
     """§4.13 Verifiable Presentations: ``id`` a URL; ``holder`` a URL or object with one;
     every embedded credential an object (a bare string is not a VCDM 2.0 credential)."""
-    contexts = as_list(doc.get("@context"))
-    if not contexts or contexts[0] != VCDM2_CONTEXT:
+    found = _common(doc)
+    if found is None:
         return []
-    found: list[Violation] = []
-    if "id" in doc:
-        found.extend(_id_rule(doc["id"], "id"))
-    if "holder" in doc:
-        holder = doc["holder"]
-        ident = holder.get("id") if isinstance(holder, Mapping) else holder
-        if not is_url(ident):
-            found.append(Violation("vcdm.holder_invalid",
-                                   "holder must be a URL or an object with a URL id", "holder"))
+    found.extend(_party(doc, "holder"))
     for i, item in enumerate(as_list(doc.get("verifiableCredential"))):
         if not isinstance(item, Mapping):
             found.append(Violation("vcdm.object_expected",
