@@ -64,4 +64,5 @@ def test_fuzz_every_documented_endpoint(tmp_path: Path) -> None:
             server.kill()
     tail = result.stdout[-6000:]
     assert result.returncode == 0, tail
-    assert "No issues found" in result.stdout, tail
+    assert "Failures:" not in result.stdout, tail
+    assert "passed" in result.stdout, tail  # something was actually generated and checked

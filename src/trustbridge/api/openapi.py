@@ -18,6 +18,8 @@ from pydantic import BaseModel
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+ResponseSpec = str | tuple[str, type[BaseModel]]
+
 _PATH_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 
 
@@ -32,7 +34,9 @@ class Endpoint:
     body_content_types: tuple[str, ...] = ("application/json",)
     response: type[BaseModel] | None = None
     response_content_type: str = "application/json"
-    responses: dict[int, str] = field(default_factory=dict)
+    # status -> description, or (description, model) when an error status also has a JSON body
+    # of its own besides problem+json (e.g. VC-API answers "not verified" as 400 + result).
+    responses: dict[int, ResponseSpec] = field(default_factory=dict)
     query: tuple[tuple[str, str, bool], ...] = ()  # (name, description, required)
     auth: bool = False
     include_in_schema: bool = True
@@ -55,7 +59,7 @@ class ApiRoutes:
         body_content_types: tuple[str, ...] = ("application/json",),
         response: type[BaseModel] | None = None,
         response_content_type: str = "application/json",
-        responses: dict[int, str] | None = None,
+        responses: dict[int, ResponseSpec] | None = None,
         query: tuple[tuple[str, str, bool], ...] = (),
         auth: bool = False,
         include_in_schema: bool = True,
@@ -134,6 +138,8 @@ def build_openapi(endpoints: list[Endpoint], *, version: str) -> dict[str, Any]:
                 else:
                     content[ct] = {"schema": {"$ref": ref.format(model=name)}}
             op["requestBody"] = {"required": True, "content": content}
+        descriptions = {status: spec if isinstance(spec, str) else spec[0]
+                        for status, spec in ep.responses.items()}
         ok = 201 if ep.method == "POST" and 201 in ep.responses else 200
         if ep.response is not None:
             name = ep.response.__name__
@@ -143,21 +149,27 @@ def build_openapi(endpoints: list[Endpoint], *, version: str) -> dict[str, Any]:
                 components,
             )
             op["responses"][str(ok)] = {
-                "description": ep.responses.get(ok, "OK"),
+                "description": descriptions.get(ok, "OK"),
                 "content": {ep.response_content_type: {"schema": {"$ref": ref.format(model=name)}}},
             }
         else:
-            op["responses"][str(ok)] = {"description": ep.responses.get(ok, "OK"),
+            op["responses"][str(ok)] = {"description": descriptions.get(ok, "OK"),
                                         "content": {ep.response_content_type: {}}}
-        for status, desc in ep.responses.items():
+        for status, spec in ep.responses.items():
             if status == ok:
                 continue
+            desc = descriptions[status]
             if status >= 400:
-                op["responses"][str(status)] = {
-                    "description": desc,
-                    "content": {"application/problem+json": {
-                        "schema": {"$ref": "#/components/schemas/Problem"}}},
-                }
+                content = {"application/problem+json": {
+                    "schema": {"$ref": "#/components/schemas/Problem"}}}
+                if not isinstance(spec, str):
+                    model = spec[1]
+                    components[model.__name__] = _hoist_defs(
+                        model.model_json_schema(by_alias=True, mode="serialization",
+                                                ref_template=ref), components)
+                    content["application/json"] = {
+                        "schema": {"$ref": ref.format(model=model.__name__)}}
+                op["responses"][str(status)] = {"description": desc, "content": content}
             else:
                 op["responses"][str(status)] = {"description": desc}
         for status, desc in ((400, "Unusable request"), (413, "Body too large")):
@@ -190,4 +202,4 @@ def build_openapi(endpoints: list[Endpoint], *, version: str) -> dict[str, Any]:
     }
 
 
-__all__ = ["ApiRoutes", "Endpoint", "build_openapi"]
+__all__ = ["ApiRoutes", "Endpoint", "ResponseSpec", "build_openapi"]
