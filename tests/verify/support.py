@@ -26,6 +26,7 @@ from trustbridge.verify.schemas import SchemaStore
 ROOT = Path(__file__).resolve().parents[2]
 OWN = ROOT / "fixtures" / "verify"
 EBSI = ROOT / "fixtures" / "ebsi" / "vectors"
+EBSI_SCHEMAS = ROOT / "fixtures" / "ebsi" / "schemas"
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -115,10 +116,11 @@ class MemoryFetcher:
 
 
 def make_verifier(*, docs: dict[str, str] | None = None, registry: Any = None,
-                  fetcher: Any = None, result_cache: Any = None) -> Verifier:
+                  fetcher: Any = None, result_cache: Any = None,
+                  schema_dir: Path = OWN / "schemas") -> Verifier:
     cache = MemoryCache(max_entries=1000)
     fetcher = fetcher if fetcher is not None else MemoryFetcher(docs or {})
-    schemas = SchemaStore(local_dir=OWN / "schemas", fetcher=None, cache=cache,
+    schemas = SchemaStore(local_dir=schema_dir, fetcher=None, cache=cache,
                           fetch_remote=False, max_bytes=256 * 1024, ttl=60)
     return Verifier(
         formats=[SdJwtVcFormat(), JwtVcFormat()], resolver=FallbackResolver(), registry=registry,

@@ -2,9 +2,11 @@
 
 EBSI vectors come from ``@cef-ebsi/verifiable-credential`` / ``-presentation``
 (fixtures/ebsi/SOURCE); they carry no accreditation, so they run with
-``require_accredited_issuer`` off. Own vectors (fixtures/verify/make_vectors.py)
-are named after the defect they show and run under the default policy with a
-registry accrediting their issuer unless the vector says otherwise.
+``require_accredited_issuer`` off; their ``credentialSchema`` (EBSI Trusted Schemas
+Registry ids) is validated against EBSI's own published schemas (fixtures/ebsi/schemas).
+Own vectors (fixtures/verify/make_vectors.py) are named after the defect they show and
+run under the default policy with a registry accrediting their issuer unless the vector
+says otherwise.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.verify.support import (
+    EBSI_SCHEMAS,
     StaticRegistry,
     ebsi_vectors,
     failing_codes,
@@ -53,8 +56,8 @@ EBSI = ebsi_vectors()
 
 @pytest.mark.parametrize("vector", EBSI, ids=[v["name"] for v in EBSI])
 async def test_ebsi_vector(vector: dict[str, Any]) -> None:
-    verifier = make_verifier(docs=_ebsi_docs(EBSI))
-    policy = Policy(require_accredited_issuer=False, check_schema=False)
+    verifier = make_verifier(docs=_ebsi_docs(EBSI), schema_dir=EBSI_SCHEMAS)
+    policy = Policy(require_accredited_issuer=False)
     report = await verifier.verify(input_of(vector, policy))
     expected = vector["expected"]
     assert (report.verdict == "valid") == expected["valid"], failing_codes(report)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
@@ -26,6 +28,8 @@ from trustbridge.status.fetcher import DocumentFetcher, body_of
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "schema:doc:"
+_TSR = re.compile(r"/trusted-schemas-registry/v\d+/schemas/([A-Za-z0-9]+)(?:[?#].*)?$")
+_NPM = re.compile(r"node_modules/@cef-ebsi/([A-Za-z0-9._-]+)/schema\.json$")
 MAX_REF_DOCS = 16
 ACCEPT = "application/schema+json, application/json"
 
@@ -50,6 +54,8 @@ class SchemaStore:
     def __init__(self, *, local_dir: Path | None, fetcher: DocumentFetcher | None, cache: Cache,
                  fetch_remote: bool, max_bytes: int, ttl: float) -> None:
         self._local: dict[str, dict[str, Any]] = {}
+        self._by_content_id: dict[str, dict[str, Any]] = {}
+        self._by_package: dict[str, dict[str, Any]] = {}
         self._fetcher = fetcher if fetch_remote else None
         self._cache = cache
         self.max_bytes = max_bytes
@@ -58,18 +64,38 @@ class SchemaStore:
             self.load_dir(local_dir)
 
     def load_dir(self, directory: Path) -> None:
-        """Index every ``*.json`` schema under ``directory`` by its ``$id``."""
+        """Index every ``*.json`` schema under ``directory`` by its ``$id``, and EBSI schema
+        packages (``schema.json`` + ``schema.metadata.json``, as ``@cef-ebsi/*-schema`` ship
+        them) by their Trusted Schemas Registry ids (base16 and multibase) and package name."""
         if not directory.is_dir():
             log.warning("schema store directory %s does not exist", directory)
             return
         for path in sorted(directory.rglob("*.json")):
+            if path.name == "schema.metadata.json" or "examples" in path.parts:
+                continue
             try:
                 doc = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 log.warning("skipping unreadable schema %s: %s", path, exc)
                 continue
-            if isinstance(doc, dict) and isinstance(doc.get("$id"), str):
+            if not isinstance(doc, dict):
+                continue
+            if isinstance(doc.get("$id"), str):
                 self._local[doc["$id"]] = doc
+            meta_path = path.with_name("schema.metadata.json")
+            if path.name == "schema.json" and meta_path.is_file():
+                self._index_ebsi_package(path.parent.name, doc, meta_path)
+
+    def _index_ebsi_package(self, package: str, doc: dict[str, Any], meta_path: Path) -> None:
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        ids = meta.get("id") if isinstance(meta, dict) else None
+        for value in (ids.values() if isinstance(ids, dict) else []):
+            if isinstance(value, str):
+                self._by_content_id[value.lower() if value.startswith("0x") else value] = doc
+        self._by_package[package] = doc
 
     def add(self, schema: Mapping[str, Any], uri: str | None = None) -> None:
         """Register a schema in memory (tests, bundled data)."""
@@ -79,7 +105,17 @@ class SchemaStore:
         self._local[key] = dict(schema)
 
     def _local_doc(self, uri: str) -> dict[str, Any] | None:
-        return self._local.get(uri) or self._local.get(uri.rstrip("#"))
+        doc = self._local.get(uri) or self._local.get(uri.rstrip("#"))
+        if doc is not None:
+            return doc
+        match = _TSR.search(uri)
+        if match:
+            key = match.group(1)
+            return self._by_content_id.get(key.lower() if key.startswith("0x") else key)
+        match = _NPM.search(uri)
+        if match:
+            return self._by_package.get(match.group(1))
+        return None
 
     async def _remote(self, uri: str) -> dict[str, Any]:
         key = KEY_PREFIX + hashlib.sha256(uri.encode("utf-8")).hexdigest()
@@ -104,10 +140,14 @@ class SchemaStore:
     async def load(self, uri: str) -> tuple[dict[str, Any], Registry[Any]]:
         """The schema at ``uri`` and a registry holding it and its (prefetched) ``$ref`` docs."""
         root = self._local_doc(uri) or await self._remote(uri)
+        if "$id" not in root:
+            # Relative $refs resolve against where the schema was found (its TSR URL).
+            root = {"$id": uri, **root}
         docs: dict[str, dict[str, Any]] = {uri: root}
-        pending = [r for r in _refs(root)]
+        pending = [(uri, r) for r in _refs(root)]
         while pending and len(docs) < MAX_REF_DOCS:
-            ref = pending.pop().split("#", 1)[0]
+            base, raw_ref = pending.pop()
+            ref = urljoin(base, raw_ref).split("#", 1)[0]
             if not ref.startswith(("https://", "http://")) or ref in docs:
                 continue
             doc = self._local_doc(ref)
@@ -117,7 +157,7 @@ class SchemaStore:
                 except FetchError:
                     continue  # left unresolvable: validation reports it
             docs[ref] = doc
-            pending.extend(_refs(doc))
+            pending.extend((ref, r) for r in _refs(doc))
 
         def no_network(uri: str) -> Resource[Any]:
             raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs init
