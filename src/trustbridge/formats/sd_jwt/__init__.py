@@ -2,6 +2,27 @@
 
 ``format_of(services)`` is what ``verify.service.formats_for`` calls: it wires the
 SSRF-safe fetcher and the cache for JWT VC Issuer Metadata.
+
+Stable codes this format adds (for docs/codes.md):
+
+* structure (failed, from parsing): ``sd_jwt.vct_missing``, ``sd_jwt.disclosure_malformed``,
+  ``sd_jwt.disclosure_duplicate``, ``sd_jwt.disclosure_unreferenced`` (tampered or foreign
+  Disclosure), ``sd_jwt.disclosure_misplaced``, ``sd_jwt.digest_duplicate``,
+  ``sd_jwt.claim_overwrite``, ``sd_jwt.claim_name_reserved`` (``_sd``/``...``),
+  ``sd_jwt.claim_not_disclosable`` (iss/nbf/exp/cnf/vct/status disclosed),
+  ``sd_jwt.sd_alg_unsupported``, ``sd_jwt.malformed`` (nesting, ``_sd`` shape).
+* credential_proof: failed ``sd_jwt.x5c_untrusted``, ``sd_jwt.x5c_invalid``,
+  ``sd_jwt.x5c_issuer_mismatch``, ``sd_jwt.issuer_key_not_found``,
+  ``sd_jwt.issuer_metadata_invalid``, ``sd_jwt.issuer_metadata_mismatch``,
+  ``sd_jwt.issuer_not_https``, ``sd_jwt.issuer_key_unresolvable``; error
+  ``sd_jwt.issuer_metadata_unavailable`` (indeterminate); plus the JWT codes
+  (``alg.not_allowed``, ``header.typ_invalid``, ``header.untrusted_key``, ``kid.*``,
+  ``signature.invalid``).
+* presentation_proof: failed ``sd_jwt.kb_missing``, ``sd_jwt.kb_typ_invalid``,
+  ``sd_jwt.kb_claims_missing``, ``sd_jwt.kb_sd_hash_mismatch``, ``sd_jwt.kb_signature_invalid``,
+  ``sd_jwt.cnf_missing``, ``sd_jwt.cnf_invalid``, ``alg.not_allowed``.
+* status (``trustbridge.status.token_status_list``): ``status.list_uri_mismatch``,
+  ``status.value_unknown`` (error), and the shared ``status.*`` codes.
 """
 
 from __future__ import annotations
