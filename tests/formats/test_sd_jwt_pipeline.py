@@ -154,3 +154,29 @@ async def test_post_verify_tampered_sd_jwt_is_invalid(client: TestClient[Any, An
     data = await resp.json()
     assert data["verdict"] == "invalid"
     assert "sd_jwt.kb_signature_invalid" in {c["code"] for c in data["checks"]}
+
+
+async def test_revoked_in_a_token_status_list_is_never_valid() -> None:
+    """Until the pipeline dispatches ``TokenStatusList`` entries to
+    ``status.token_status_list`` the status is indeterminate; after, invalid -- never valid."""
+    from tests.formats.test_sd_jwt_status import URI, _token
+    from trustbridge.cache.memory import MemoryCache
+    from trustbridge.status.fetcher import StatusListFetcher
+
+    class ListHost:
+        async def fetch(self, url: str, *, accept: str, max_bytes: int) -> bytes:
+            assert url == URI
+            return _token([1]).encode()
+
+    token, disclosures = issue(BASE_CLAIMS | {"status": {"status_list": {"idx": 0, "uri": URI}}},
+                               {"given_name": "Erika"})
+    lists = StatusListFetcher(ListHost(), MemoryCache(max_entries=10), max_bytes=65536,
+                              default_ttl=60, max_ttl=600)
+    v = Verifier(formats=[fmt_with(), JwtVcFormat()], resolver=FallbackResolver(),
+                 status_lists=lists)
+    report = await v.verify(VerificationInput(
+        presentation=present(token, disclosures, holder=HOLDER_JWK), nonce=NONCE, at=AT,
+        policy=RELAXED))
+    assert report.verdict != Verdict.VALID
+    status = next(c for c in report.credentials[0].checks if c.check == "status")
+    assert status.status in ("failed", "error")
