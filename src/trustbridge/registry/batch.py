@@ -1,0 +1,189 @@
+"""Signed change batches from national registries: the wire format and the pure checks.
+
+A batch is a compact JWS (``typ: trustbridge-registry-batch+jwt``) signed by the
+registry's DID with an ``assertionMethod`` key; its payload::
+
+    {"registry": "did:…", "sequence": 7, "issued_at": "2026-05-01T10:00:00Z",
+     "changes": [{"op": "add_issuer", "did": "did:…",
+                  "attribute": {"jwt": "<accreditation JWT VC>", "issuerType": "TI",
+                                "tao": "did:…", "rootTao": "did:…"}},
+                 {"op": "revoke_attribute", "did": "did:…", "attribute_id": "<hash>"},
+                 {"op": "revoke_issuer", "did": "did:…"}]}
+
+See docs/registry-sync.md. Everything here is pure: the engine (``sync.py``)
+fetches the facts (signer keys, existing records) and applies.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from trustbridge.registry.changelog import canonical, sha256_hex
+
+BATCH_TYP = "trustbridge-registry-batch+jwt"
+MAX_CHANGES = 200_000
+Op = Literal["add_issuer", "update_issuer", "add_attribute", "revoke_attribute", "revoke_issuer"]
+ATTRIBUTE_OPS = frozenset({"add_issuer", "update_issuer", "add_attribute"})
+UNRESTRICTED = frozenset({"*", "EU"})
+
+
+class AttributeIn(BaseModel):
+    """An accreditation as EBSI's TIR carries it: the JWT VC and what it grants."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    jwt: str = Field(min_length=10, max_length=64 * 1024)
+    issuer_type: Literal["RootTAO", "TAO", "TI", "Revoked"] = Field(alias="issuerType")
+    tao: str | None = Field(default=None, max_length=2048)
+    root_tao: str | None = Field(default=None, alias="rootTao", max_length=2048)
+
+    @property
+    def hash(self) -> str:
+        """EBSI's attribute id: sha256 of the JWT text."""
+        return sha256_hex(self.jwt)
+
+
+class Change(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    op: Op
+    did: str = Field(min_length=8, max_length=2048, pattern=r"^did:[a-z0-9]+:.+")
+    attribute: AttributeIn | None = None
+    attribute_id: str | None = Field(default=None, max_length=256)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+class BatchPayload(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    registry: str = Field(min_length=8, max_length=2048, pattern=r"^did:[a-z0-9]+:.+")
+    sequence: int = Field(ge=1)
+    issued_at: str | int | None = None
+    changes: list[Change] = Field(min_length=1, max_length=MAX_CHANGES)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why one change of a batch was refused (``index`` into ``changes``)."""
+
+    index: int
+    code: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "code": self.code, "reason": self.reason}
+
+
+class BatchFormatError(Exception):
+    def __init__(self, message: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.errors = errors
+
+
+def parse_batch_payload(payload: Mapping[str, Any]) -> BatchPayload:
+    try:
+        return BatchPayload.model_validate(payload)
+    except ValidationError as exc:
+        errors = [{"loc": ".".join(str(p) for p in e["loc"]), "msg": e["msg"]}
+                  for e in exc.errors(include_url=False, include_input=False)][:50]
+        raise BatchFormatError("batch payload does not match the batch format", errors) from exc
+
+
+def content_digest(payload: Mapping[str, Any]) -> str:
+    """Identity of a batch's content (idempotent replays compare this, not the signature)."""
+    return sha256_hex(canonical(dict(payload)))
+
+
+def check_shape(index: int, change: Change) -> Rejection | None:
+    """Each op carries exactly what it needs."""
+    if change.op in ATTRIBUTE_OPS and change.attribute is None:
+        return Rejection(index, "change.attribute_missing", f"{change.op} needs an attribute")
+    if change.op == "revoke_attribute" and not change.attribute_id:
+        return Rejection(index, "change.attribute_id_missing",
+                         "revoke_attribute needs attribute_id")
+    if change.op == "revoke_issuer" and (change.attribute or change.attribute_id):
+        return Rejection(index, "change.unexpected_member",
+                         "revoke_issuer takes only a did")
+    return None
+
+
+_ALPHA3 = {
+    "AUT": "AT", "BEL": "BE", "BGR": "BG", "HRV": "HR", "CYP": "CY", "CZE": "CZ", "DNK": "DK",
+    "EST": "EE", "FIN": "FI", "FRA": "FR", "DEU": "DE", "GRC": "GR", "HUN": "HU", "IRL": "IE",
+    "ITA": "IT", "LVA": "LV", "LTU": "LT", "LUX": "LU", "MLT": "MT", "NLD": "NL", "POL": "PL",
+    "PRT": "PT", "ROU": "RO", "SVK": "SK", "SVN": "SI", "ESP": "ES", "SWE": "SE", "ISL": "IS",
+    "LIE": "LI", "NOR": "NO", "CHE": "CH", "EUR": "EU",
+}
+_SUBDIVISION = re.compile(r"^([A-Z]{2})-[A-Z0-9]{1,3}$")
+
+
+def normalise_jurisdiction(value: str) -> str:
+    """``ES``, ``es``, ``ESP``, ``ES-NA`` and EU-vocabulary URIs (``…/country/ESP``) -> ``ES``."""
+    code = value.strip().rstrip("/").rsplit("/", 1)[-1].upper()
+    code = _ALPHA3.get(code, code)
+    match = _SUBDIVISION.match(code)
+    return match.group(1) if match else code
+
+
+def covers(allowed: Iterable[str], wanted: Iterable[str]) -> list[str]:
+    """The wanted jurisdictions ``allowed`` does not cover (``*``/``EU`` cover all)."""
+    allowed_set = {normalise_jurisdiction(a) for a in allowed}
+    if allowed_set & UNRESTRICTED:
+        return []
+    return sorted({normalise_jurisdiction(w) for w in wanted} - allowed_set)
+
+
+def accredited_jurisdictions(vc_payload: Mapping[str, Any]) -> set[str] | None:
+    """The ``limitJurisdiction`` values of an accreditation JWT payload; ``None`` = unlimited."""
+    vc = vc_payload.get("vc", vc_payload)
+    subject = vc.get("credentialSubject") if isinstance(vc, Mapping) else None
+    subjects = subject if isinstance(subject, list) else [subject]
+    found: set[str] = set()
+    unlimited = False
+    for sub in subjects:
+        if not isinstance(sub, Mapping):
+            continue
+        grants = sub.get("accreditedFor")
+        grants = grants if isinstance(grants, list) else [grants] if grants else []
+        if not grants:
+            unlimited = True
+        for grant in grants:
+            limit = grant.get("limitJurisdiction") if isinstance(grant, Mapping) else None
+            if not limit:
+                unlimited = True
+            else:
+                found.update(limit if isinstance(limit, list) else [limit])
+    if unlimited or not found:
+        return None
+    return {normalise_jurisdiction(str(j)) for j in found}
+
+
+def check_jurisdiction(index: int, wanted: set[str] | None, allowed: Iterable[str],
+                       what: str) -> Rejection | None:
+    """Refuse a change touching jurisdictions the signing registry is not authorised for."""
+    allowed_list = list(allowed)
+    if wanted is None:
+        if covers(allowed_list, ["*"]) == []:
+            return None
+        return Rejection(index, "change.jurisdiction",
+                         f"{what} is not limited to a jurisdiction; the registry may only act "
+                         f"for {sorted(allowed_list)}")
+    outside = covers(allowed_list, wanted)
+    if outside:
+        return Rejection(index, "change.jurisdiction",
+                         f"{what} covers {outside}, outside the registry's jurisdictions "
+                         f"{sorted(allowed_list)}")
+    return None
+
+
+__all__ = ["ATTRIBUTE_OPS", "BATCH_TYP", "AttributeIn", "BatchFormatError", "BatchPayload",
+           "Change", "Rejection", "accredited_jurisdictions", "check_jurisdiction",
+           "check_shape", "content_digest", "covers", "normalise_jurisdiction",
+           "parse_batch_payload"]

@@ -1,0 +1,167 @@
+"""The append-only, hash-chained change log: pure functions over entries and signed heads.
+
+Each entry commits to its sequence number, the change, where the change came
+from (the digest of the signed batch and the change's index in it, or the
+upstream registry it was imported from) and the previous entry's hash::
+
+    entry_hash = sha256(JCS({"seq", "change", "origin", "prev"}))
+
+so rewriting any entry changes every later hash and the signed head. The head
+(``{seq, hash, node_did, signed_at}``) is a compact JWS by the node's own key.
+Nothing here does I/O or reads the clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import rfc8785
+
+GENESIS_HASH = "0" * 64
+HEAD_TYP = "trustbridge-log-head+jwt"
+
+
+class ChainError(Exception):
+    """The log does not verify; ``code`` is one of ``log.*`` and ``seq`` names the entry."""
+
+    def __init__(self, message: str, *, code: str, seq: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.seq = seq
+
+
+def canonical(value: Any) -> bytes:
+    """RFC 8785 (JCS) bytes: the only serialisation that is ever hashed."""
+    return bytes(rfc8785.dumps(value))
+
+
+def sha256_hex(data: bytes | str) -> str:
+    return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
+
+
+def entry_hash(seq: int, change: Mapping[str, Any], origin: Mapping[str, Any],
+               prev_hash: str) -> str:
+    material = {"seq": seq, "change": dict(change), "origin": dict(origin), "prev": prev_hash}
+    return sha256_hex(canonical(material))
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One applied change. ``origin`` is ``{"batch": digest, "index": i}`` for a pushed batch
+    or ``{"upstream": url}`` for an import from an upstream TIR."""
+
+    seq: int
+    change: dict[str, Any]
+    origin: dict[str, Any]
+    prev_hash: str
+    entry_hash: str
+
+    @classmethod
+    def chained(cls, seq: int, change: Mapping[str, Any], origin: Mapping[str, Any],
+                prev_hash: str) -> LogEntry:
+        return cls(seq, dict(change), dict(origin), prev_hash,
+                   entry_hash(seq, change, origin, prev_hash))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "change": self.change, "origin": self.origin,
+                "prev_hash": self.prev_hash, "entry_hash": self.entry_hash}
+
+    @classmethod
+    def from_json(cls, data: Any) -> LogEntry:
+        """Parse an entry from a peer; shape errors are ``log.malformed``."""
+        try:
+            seq = data["seq"]
+            change, origin = data["change"], data["origin"]
+            prev, digest = data["prev_hash"], data["entry_hash"]
+        except (KeyError, TypeError) as exc:
+            raise ChainError(f"log entry lacks {exc}", code="log.malformed") from exc
+        if (not isinstance(seq, int) or isinstance(seq, bool) or not isinstance(change, dict)
+                or not isinstance(origin, dict) or not isinstance(prev, str)
+                or not isinstance(digest, str)):
+            raise ChainError("log entry has wrong member types", code="log.malformed")
+        return cls(seq, change, origin, prev, digest)
+
+    @property
+    def batch_digest(self) -> str | None:
+        value = self.origin.get("batch")
+        return value if isinstance(value, str) else None
+
+
+def chain_entries(start_seq: int, prev_hash: str,
+                  items: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]]) -> list[LogEntry]:
+    """New entries for ``(change, origin)`` pairs appended after ``(start_seq, prev_hash)``."""
+    out: list[LogEntry] = []
+    seq, prev = start_seq, prev_hash
+    for change, origin in items:
+        seq += 1
+        entry = LogEntry.chained(seq, change, origin, prev)
+        out.append(entry)
+        prev = entry.entry_hash
+    return out
+
+
+def verify_chain(entries: Iterable[LogEntry], *, after_seq: int,
+                 after_hash: str) -> tuple[int, str]:
+    """Check that ``entries`` continue the chain at ``(after_seq, after_hash)``.
+
+    1. sequence numbers are consecutive (a gap is ``log.gap``);
+    2. each entry's ``prev_hash`` is the previous hash (else ``log.fork``: history was
+       rewritten below us);
+    3. each entry's hash recomputes (else ``log.entry_tampered``).
+    Returns the new ``(seq, hash)``.
+    """
+    seq, prev = after_seq, after_hash
+    for entry in entries:
+        if entry.seq != seq + 1:
+            raise ChainError(f"expected entry {seq + 1}, got {entry.seq}", code="log.gap",
+                             seq=entry.seq)
+        if entry.prev_hash != prev:
+            raise ChainError(f"entry {entry.seq} does not chain to entry {seq}",
+                             code="log.fork", seq=entry.seq)
+        if entry_hash(entry.seq, entry.change, entry.origin, entry.prev_hash) != entry.entry_hash:
+            raise ChainError(f"entry {entry.seq} does not match its hash",
+                             code="log.entry_tampered", seq=entry.seq)
+        seq, prev = entry.seq, entry.entry_hash
+    return seq, prev
+
+
+@dataclass(frozen=True)
+class LogHead:
+    seq: int
+    hash: str
+    node_did: str
+    signed_at: datetime
+
+    def payload(self) -> dict[str, Any]:
+        return {"seq": self.seq, "hash": self.hash, "node_did": self.node_did,
+                "signed_at": self.signed_at.isoformat().replace("+00:00", "Z")}
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any]) -> LogHead:
+        try:
+            seq, digest, node = data["seq"], data["hash"], data["node_did"]
+            signed_at = datetime.fromisoformat(str(data["signed_at"]).replace("Z", "+00:00"))
+        except (KeyError, ValueError) as exc:
+            raise ChainError(f"malformed log head: {exc}", code="log.head_malformed") from exc
+        if not isinstance(seq, int) or not isinstance(digest, str) or not isinstance(node, str):
+            raise ChainError("malformed log head", code="log.head_malformed")
+        return cls(seq, digest, node, signed_at)
+
+
+def check_head_against_cursor(head: LogHead, *, seq: int, digest: str) -> None:
+    """A head behind our cursor, or at our cursor with another hash, is a rewritten history."""
+    if head.seq < seq:
+        raise ChainError(f"peer head {head.seq} is behind entry {seq} we already have",
+                         code="log.fork", seq=head.seq)
+    if head.seq == seq and head.hash != digest:
+        raise ChainError(f"peer head hash at entry {seq} differs from ours", code="log.fork",
+                         seq=seq)
+
+
+__all__ = ["GENESIS_HASH", "HEAD_TYP", "ChainError", "LogEntry", "LogHead", "canonical",
+           "chain_entries", "check_head_against_cursor", "entry_hash", "sha256_hex",
+           "verify_chain"]

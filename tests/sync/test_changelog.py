@@ -1,0 +1,91 @@
+"""The hash chain and the signed head: pure, no I/O."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from trustbridge.registry._sync_jose import NodeKey, parse_jws, verify_jws_by
+from trustbridge.registry.changelog import (
+    GENESIS_HASH,
+    HEAD_TYP,
+    ChainError,
+    LogEntry,
+    LogHead,
+    chain_entries,
+    check_head_against_cursor,
+    verify_chain,
+)
+
+
+def _log(n: int) -> list[LogEntry]:
+    return chain_entries(0, GENESIS_HASH, (({"op": "revoke_issuer", "did": f"did:key:z{i}"},
+                                           {"batch": "b" * 64, "index": i}) for i in range(n)))
+
+
+def test_chain_verifies_and_returns_the_new_cursor() -> None:
+    entries = _log(5)
+    new = verify_chain(entries, after_seq=0, after_hash=GENESIS_HASH)
+    assert new == (5, entries[-1].entry_hash)
+    assert verify_chain(entries[2:], after_seq=2, after_hash=entries[1].entry_hash)[0] == 5
+
+
+def test_tampered_change_is_detected() -> None:
+    entries = _log(3)
+    bad = LogEntry(2, {**entries[1].change, "did": "did:key:zEvil"}, entries[1].origin,
+                   entries[1].prev_hash, entries[1].entry_hash)
+    with pytest.raises(ChainError) as err:
+        verify_chain([entries[0], bad, entries[2]], after_seq=0, after_hash=GENESIS_HASH)
+    assert err.value.code == "log.entry_tampered" and err.value.seq == 2
+
+
+def test_rehashed_tampering_breaks_the_next_link() -> None:
+    entries = _log(3)
+    forged = LogEntry.chained(2, {"op": "revoke_issuer", "did": "did:key:zEvil"},
+                              entries[1].origin, entries[1].prev_hash)
+    with pytest.raises(ChainError) as err:
+        verify_chain([entries[0], forged, entries[2]], after_seq=0, after_hash=GENESIS_HASH)
+    assert err.value.code == "log.fork" and err.value.seq == 3
+
+
+def test_gap_and_fork_from_cursor() -> None:
+    entries = _log(4)
+    with pytest.raises(ChainError) as gap:
+        verify_chain([entries[0], entries[2]], after_seq=0, after_hash=GENESIS_HASH)
+    assert gap.value.code == "log.gap"
+    with pytest.raises(ChainError) as fork:
+        verify_chain(entries[2:], after_seq=2, after_hash="f" * 64)
+    assert fork.value.code == "log.fork"
+
+
+def test_head_behind_or_different_at_cursor_is_a_fork() -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    with pytest.raises(ChainError):
+        check_head_against_cursor(LogHead(3, "a" * 64, "did:x", at), seq=4, digest="b" * 64)
+    with pytest.raises(ChainError):
+        check_head_against_cursor(LogHead(4, "a" * 64, "did:x", at), seq=4, digest="b" * 64)
+    check_head_against_cursor(LogHead(4, "b" * 64, "did:x", at), seq=4, digest="b" * 64)
+    check_head_against_cursor(LogHead(9, "a" * 64, "did:x", at), seq=4, digest="b" * 64)
+
+
+def test_entry_round_trips_through_json() -> None:
+    entry = _log(1)[0]
+    assert LogEntry.from_json(entry.to_json()) == entry
+    with pytest.raises(ChainError):
+        LogEntry.from_json({"seq": "1"})
+
+
+async def test_signed_head_verifies_with_the_node_did_key() -> None:
+    key = NodeKey.generate()
+    head = LogHead(7, "c" * 64, key.did, datetime(2026, 1, 1, tzinfo=UTC))
+    token = key.sign(head.payload(), typ=HEAD_TYP)
+    verified = await verify_jws_by(token, key.did, None)
+    assert LogHead.from_payload(verified.payload) == head
+    other = NodeKey.generate()
+    _header, payload, _ = parse_jws(token)
+    forged = other.sign(payload, typ=HEAD_TYP)
+    with pytest.raises(Exception) as err:
+        await verify_jws_by(forged, key.did, None)
+    assert getattr(err.value, "code", "") == "jws.kid_mismatch"
+    assert NodeKey.from_pem(key.to_pem()).did == key.did
