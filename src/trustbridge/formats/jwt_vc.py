@@ -47,8 +47,8 @@ from trustbridge.model.report import CheckResult
 UNTRUSTED_KEY_HEADERS = ("jwk", "jku", "x5u", "x5c")
 """Headers that would let the token choose its own verification key (RFC 8725 §3.10)."""
 
-VC_TYPS = frozenset({"jwt", "vc+jwt", "vc+ld+jwt", "vc+sd-jwt"})
-VP_TYPS = frozenset({"jwt", "vp+jwt", "vp+ld+jwt", "oauth-authz-req+jwt"})
+VC_TYPS = frozenset({"jwt", "vc+jwt", "vc+ld+jwt"})
+VP_TYPS = frozenset({"jwt", "vp+jwt", "vp+ld+jwt"})
 ENVELOPED_PREFIXES = ("data:application/vc+jwt,", "data:application/vc+ld+json+jwt,")
 
 
