@@ -234,3 +234,21 @@ def test_bundled_contexts_are_pinned() -> None:
     assert set(index) == set(bundled_contexts())
     for entry in index.values():
         assert len(entry["sha256"]) == 64
+
+
+@pytest.mark.parametrize(("name", "code"), [
+    ("di-assertion-2.0-previousProofStringOk", "credential_proof.ok"),
+    ("di-assertion-2.0-previousProofArrayOk", "credential_proof.ok"),
+    ("di-assertion-2.0-previousProofStringMissingFail", "proof.previous_missing"),
+    ("di-assertion-2.0-previousProofArrayMissingFail", "proof.previous_missing"),
+    ("di-assertion-2.0-previousProofMissingFail", "proof.controller_mismatch"),
+    ("di-assertion-2.0-previousProofNotStringFail", "jsonld.relative_iri"),
+])
+async def test_w3c_proof_chains(name: str, code: str) -> None:
+    """A proof set may hold co-signatures; every proof must verify and one must be the issuer's."""
+    doc = json.loads((W3C / f"{name}.json").read_text())
+    result = await FMT.check_credential_proof(FMT.parse_credential(doc), FallbackResolver(),
+                                              at=datetime.now(UTC))
+    assert result.code == code, result.message
+    if code.endswith(".ok"):
+        assert result.details["co_signers"]

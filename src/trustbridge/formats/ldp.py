@@ -20,7 +20,8 @@ and VCDM 2.0 §4.12 / VCDM 1.1 §4.7):
 3. ``proofPurpose`` is ``assertionMethod`` (VC) / ``authentication`` (VP);
 4. ``challenge``/``domain`` equal what the caller expects (VP);
 5. the proof has not expired (``expires``);
-6. the verification method belongs to the issuer (VC) / holder (VP) DID;
+6. at least one proof's verification method belongs to the issuer (VC) / holder (VP)
+   DID (other proofs of a set are co-signatures: they must verify too);
 7. the verification method is dereferenced with that relationship;
 8. the signature verifies over the canonical document.
 """
@@ -216,14 +217,29 @@ async def check_document_proof(
     proofs = proofs_of(document)
     if not proofs:
         return CheckResult.failed(check, "proof.missing", "the document carries no proof")
-    results = [await _check_one(document, proof, proofs, check=check, signer=signer,
-                                resolver=resolver, at=at, purpose=purpose,
-                                challenge=challenge, domain=domain)
+    party = "issuer" if purpose == "assertionMethod" else "holder"
+    vm_owners = [did_of(verification_method_of(p)) for p in proofs]
+    if signer is None or did_of(signer) not in vm_owners:  # step 6, before any crypto
+        return CheckResult.failed(check, "proof.controller_mismatch",
+                                  f"no proof's verification method belongs to the {party}",
+                                  signer=signer, proof_signers=vm_owners)
+    results = [await _check_one(document, proof, proofs, check=check, resolver=resolver,
+                                at=at, purpose=purpose, challenge=challenge, domain=domain)
                for proof in proofs]
     for result in results:
         if result.status != "passed":
             return result
-    return results[0]
+    # 6. At least one proof is the issuer's (VC) / holder's (VP); others are co-signatures.
+    own = [r for r in results if r.details.get("signer") == did_of(signer)]
+    if not own:
+        return CheckResult.failed(check, "proof.controller_mismatch",
+                                  f"no proof is by the {party}", signer=signer,
+                                  proof_signers=[r.details.get("signer") for r in results])
+    co_signers = [r.details.get("signer") for r in results if r is not own[0]]
+    if co_signers:
+        return own[0].model_copy(update={"details": {**own[0].details,
+                                                     "co_signers": co_signers}})
+    return own[0]
 
 
 async def _check_one(
@@ -232,7 +248,6 @@ async def _check_one(
     all_proofs: list[Mapping[str, Any]],
     *,
     check: str,
-    signer: str | None,
     resolver: Any,
     at: datetime,
     purpose: str,
@@ -260,17 +275,14 @@ async def _check_one(
         if when is None or when < at:
             return CheckResult.failed(check, "proof.expired", "the proof has expired",
                                       expires=expires, **details)
-    # 6. The verification method is the signer's own.
+    # 6a. Whose proof it is: the DID of its verification method (checked against the
+    #     issuer/holder by the caller, step 6).
     vm = verification_method_of(proof)
     if vm is None:
         return CheckResult.failed(check, "proof.malformed",
                                   "the proof names no verificationMethod", **details)
+    owner = did_of(vm)
     details["verification_method"] = vm
-    if signer is None or did_of(vm) != did_of(signer):
-        return CheckResult.failed(check, "proof.controller_mismatch",
-                                  "the verification method belongs to another DID than the "
-                                  f"{'issuer' if purpose == 'assertionMethod' else 'holder'}",
-                                  signer=signer, **details)
     suite = di.suite_of(proof)
     if suite is None and ptype not in DIDKIT_PROOF_TYPES:
         return CheckResult.failed(check, "proof.type_unsupported",
@@ -291,7 +303,7 @@ async def _check_one(
                                   f"the verification method is not a {purpose} key of the "
                                   f"signer: {reason}", error=reason, **details)
     controller = getattr(method, "controller", None)
-    if isinstance(controller, str) and did_of(controller) != did_of(signer):
+    if isinstance(controller, str) and did_of(controller) != owner:
         return CheckResult.failed(check, "proof.controller_mismatch",
                                   "the verification method is controlled by another DID",
                                   controller=controller, **details)
@@ -317,8 +329,8 @@ async def _check_one(
                 challenge=challenge, domain=domain)
     except (di.ProofError, JsonLdError, DidkitError) as exc:
         return CheckResult.failed(check, exc.code, f"proof rejected: {exc}", **details)
-    return CheckResult.passed(check, f"signed by {vm}", signer_jwk=jwk_from_public_key(key),
-                              **details)
+    return CheckResult.passed(check, f"signed by {vm}", signer=owner,
+                              signer_jwk=jwk_from_public_key(key), **details)
 
 
 def _with_single_proof(document: Mapping[str, Any], proof: Mapping[str, Any]) -> dict[str, Any]:
