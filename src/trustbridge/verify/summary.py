@@ -53,6 +53,12 @@ def summary_of(pc: ParsedCredential, trust_answer: Any = None,
     subject = next((s for s in as_list(cred.get("credentialSubject")) if isinstance(s, Mapping)),
                    {})
     trust = trust_details(trust_answer) if trust_answer is not None else {}
+    attributes = trust.get("attributes")
+    if isinstance(attributes, Mapping):  # registry attributes: name, country, ... of the issuer
+        trust = {**{k: v for k, v in attributes.items() if isinstance(k, str)}, **trust}
+        for key in ("name", "legalName", "issuer_name"):
+            if isinstance(attributes.get(key), str):
+                trust.setdefault("issuer_name", attributes[key])
     title = None
     for path in _TITLE_PATHS:
         title = _text(_lookup(subject, path))
