@@ -10,7 +10,9 @@
 #
 # Usage: scripts/w3c_suites.sh [suite ...]   (default: vc-data-model-2.0 vc-di-eddsa)
 # Env:   MIRROR (default /work/.mirror), WORK (default /tmp/tb-w3c), PORT (default 18181),
-#        KEEP_SERVER=1 to leave the service running, SKIP_INSTALL=1 to reuse node_modules.
+#        KEEP_SERVER=1 to leave the service running, SKIP_INSTALL=1 to reuse node_modules,
+#        FROM_HEAD=1 to run the service from the committed tree (git archive HEAD) instead of
+#        the working tree, e.g. while colleagues have half-written modules checked out.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -107,9 +109,20 @@ start_service() {
   if curl -s -o /dev/null "$BASE/health"; then
     echo "something already listens on $BASE; set PORT" >&2; exit 4
   fi
-  (cd "$HERE" && exec env TRUSTBRIDGE_DEMO_ISSUER=true TRUSTBRIDGE_ENVIRONMENT=development \
-     TRUSTBRIDGE_DATA_DIR="$data" TRUSTBRIDGE_PORT="$PORT" TRUSTBRIDGE_HOST=127.0.0.1 \
-     "$HERE/.venv/bin/trustbridge" serve >"$WORK/service.log" 2>&1) &
+  local pythonpath=""
+  if [ "${FROM_HEAD:-0}" = 1 ]; then
+    rm -rf "$WORK/head" && mkdir -p "$WORK/head"
+    git -C "$HERE" archive HEAD src | tar -x -C "$WORK/head"
+    # packages planned but still without committed files exist as empty directories in the
+    # working tree; services.ATTACH_MODULES skips them only when their parent imports
+    (cd "$HERE/src" && find trustbridge -type d -not -name __pycache__) \
+      | while read -r d; do mkdir -p "$WORK/head/src/$d"; done
+    pythonpath="$WORK/head/src"
+  fi
+  (cd "$HERE" && exec env PYTHONPATH="$pythonpath" TRUSTBRIDGE_DEMO_ISSUER=true \
+     TRUSTBRIDGE_ENVIRONMENT=development TRUSTBRIDGE_DATA_DIR="$data" \
+     TRUSTBRIDGE_PORT="$PORT" TRUSTBRIDGE_HOST=127.0.0.1 \
+     "$HERE/.venv/bin/python" -m trustbridge.cli serve >"$WORK/service.log" 2>&1) &
   SERVICE_PID=$!  # exec: this is the server's own pid
   for _ in $(seq 1 100); do
     curl -fsS "$BASE/health" >/dev/null 2>&1 && return 0
