@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -157,3 +158,19 @@ async def test_openapi_documents_verify(client: TestClient[Any, Any]) -> None:
     schema = doc["components"]["schemas"]["VerifyRequest"]
     assert {"presentation", "credential", "nonce", "audience", "at", "policy"} <= set(
         schema["properties"])
+
+
+async def test_registry_change_event_drops_cached_results(client: TestClient[Any, Any]) -> None:
+    events_mod = pytest.importorskip("trustbridge.registry.events")
+    body = {"credential": VC_OK["input"], "at": VC_OK["verify_at"], "policy": RELAXED}
+    await _verify(client, body)
+    assert (await _verify(client, body))["cached"] is True
+    events = events_mod.events_of(client.server.app["services"])
+    await events.wait_listening()
+    await events.publish([VC_OK["issuer_did"]], epoch=10_000)
+    for _ in range(50):
+        data = await _verify(client, body)
+        if not data["cached"]:
+            break
+        await asyncio.sleep(0.02)
+    assert data["cached"] is False

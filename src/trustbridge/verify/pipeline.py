@@ -122,6 +122,24 @@ class Verifier:
         self.microcredential = microcredential
         self.clock = clock
         self.config = config or VerifierConfig()
+        self.seen_epoch = 0
+        self._subscribe: Callable[[Verifier], bool] | None = None
+
+    def subscribe_with(self, subscribe: Callable[[Verifier], bool]) -> None:
+        """Register a hook that subscribes ``registry_changed`` to registry events; it is
+        retried on each verification until it returns True (the event bus may attach later)."""
+        self._subscribe = subscribe
+
+    async def registry_changed(self, event: Any) -> None:
+        """A ``registry.changed`` event: remember its epoch and drop every cached result.
+
+        The epoch is part of the result key, so stale answers could not be hit anyway;
+        dropping them frees the cache at once (events are hints; nothing else is trusted)."""
+        epoch = getattr(event, "epoch", None)
+        if isinstance(epoch, int):
+            self.seen_epoch = max(self.seen_epoch, epoch)
+        if self.result_cache is not None:
+            await self.result_cache.clear()
 
     # -- entry point ----------------------------------------------------------------------
 
@@ -129,6 +147,8 @@ class Verifier:
         """The report for ``inp``; served from the result cache when an identical one is fresh."""
         policy = inp.policy
         policy.announce()
+        if self._subscribe is not None and self._subscribe(self):
+            self._subscribe = None
         now = self.clock()
         at = inp.at or now
         key: str | None = None
@@ -152,15 +172,17 @@ class Verifier:
         """The registry epoch (0 when the registry does not expose one)."""
         getter = getattr(self.registry, "epoch", None)
         if getter is None:
-            return 0
+            return self.seen_epoch
         try:
             value = getter()
             if asyncio.iscoroutine(value):
                 value = await value
-        except Exception:  # an unreachable registry must not break caching; 0 then
-            log.warning("registry epoch unavailable; result cache keyed on epoch 0")
-            return 0
-        return value if isinstance(value, int | str) else 0
+        except Exception:  # an unreachable registry must not break caching
+            log.warning("registry epoch unavailable; result cache keyed on event epoch")
+            return self.seen_epoch
+        if not isinstance(value, int | str):
+            return self.seen_epoch
+        return f"{value}:{self.seen_epoch}"
 
     def format_for(self, obj: RawInput) -> CredentialFormat:
         return pick_format(obj, self.formats)

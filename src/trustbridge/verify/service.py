@@ -119,8 +119,27 @@ def build_verifier(services: Services) -> Verifier:
     )
 
 
+def _registry_events_hook(services: Services) -> Callable[[Verifier], bool]:
+    """Subscribe the verifier to ``registry.changed`` once the event bus is attached
+    (``trustbridge.registry.sync_service`` attaches after this package)."""
+
+    def subscribe(verifier: Verifier) -> bool:
+        events = _optional("trustbridge.registry.events")
+        if events is None:
+            return True  # not installed: nothing to wait for
+        try:
+            events.on_registry_change(services, verifier.registry_changed)
+        except RuntimeError:
+            return False  # not attached (yet)
+        return True
+
+    return subscribe
+
+
 async def attach(services: Services) -> None:
-    services.components[NAME] = build_verifier(services)
+    verifier = build_verifier(services)
+    verifier.subscribe_with(_registry_events_hook(services))
+    services.components[NAME] = verifier
 
 
 def verifier_of(services: Services) -> Verifier:
