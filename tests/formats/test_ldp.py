@@ -252,3 +252,13 @@ async def test_w3c_proof_chains(name: str, code: str) -> None:
     assert result.code == code, result.message
     if code.endswith(".ok"):
         assert result.details["co_signers"]
+
+
+def test_canonize_bounds_poison_graphs() -> None:
+    """A clique of blank nodes makes RDFC-1.0 exponential; it must stop, with a code."""
+    n = 12
+    nodes = [{"@id": f"_:b{i}", "http://ex.org/p": [{"@id": f"_:b{j}"} for j in range(n)
+                                                     if j != i]} for i in range(n)]
+    with pytest.raises(JsonLdError) as err:
+        canonize({"@context": {"@vocab": "http://ex.org/"}, "@graph": nodes})
+    assert err.value.code == "jsonld.too_complex"

@@ -23,10 +23,17 @@ from typing import Any
 
 from cachetools import LRUCache
 from pyld import jsonld
+from pyld.canon import URDNA2015
 
 CONTEXTS_PACKAGE = "trustbridge.formats"
 MAX_CONTEXT_URLS = 32
 """Contexts one document may reference (pyld's own cap on context URLs per resolution is 10)."""
+MAX_QUADS = 10_000
+"""RDF statements one document may produce; a credential has tens to a few hundred."""
+MAX_N_DEGREE_CALLS = 2_000
+"""Calls of RDFC-1.0 "Hash N-Degree Quads" allowed per document. Crafted ("poison") graphs of
+symmetric blank nodes make that step exponential; RDFC-1.0 §4.4 says implementations
+should bound it. Real credentials need a handful of calls."""
 
 
 class JsonLdError(Exception):
@@ -151,13 +158,26 @@ def _check_expanded(node: Any) -> None:
             _check_expanded(value)
 
 
+class _BoundedURDNA2015(URDNA2015):  # type: ignore[misc]  # pyld is untyped
+    """URDNA2015 that gives up past ``MAX_N_DEGREE_CALLS`` N-degree hashing steps."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.n_degree_calls = 0
+
+    def hash_n_degree_quads(self, id_: Any, issuer: Any) -> Any:
+        self.n_degree_calls += 1
+        if self.n_degree_calls > MAX_N_DEGREE_CALLS:
+            raise JsonLdError("the document's blank-node structure is too complex to "
+                              "canonicalise", code="jsonld.too_complex")
+        return super().hash_n_degree_quads(id_, issuer)
+
+
 def canonize(document: Mapping[str, Any]) -> str:
     """RDFC-1.0 (URDNA2015) canonical N-Quads of ``document``, contexts from the bundle only."""
     check_contexts(document)
     processor = jsonld.JsonLdProcessor(on_property_dropped=_raise_dropped)
     options = {
-        "algorithm": "URDNA2015",
-        "format": "application/n-quads",
         "documentLoader": document_loader,
         # a private cache: resolved contexts from another loader must never leak in
         "contextResolver": jsonld.ContextResolver(LRUCache(maxsize=64), document_loader),
@@ -167,7 +187,11 @@ def canonize(document: Mapping[str, Any]) -> str:
         # its example.org default base) so _check_expanded can refuse it
         expanded = processor.expand(dict(document), {**options, "base": None})
         _check_expanded(expanded)
-        result = processor.normalize(expanded, options)
+        dataset = processor.to_rdf(expanded, {**options, "produceGeneralizedRdf": False})
+        if sum(len(quads) for quads in dataset.values()) > MAX_QUADS:
+            raise JsonLdError("the document produces too many RDF statements",
+                              code="jsonld.too_large")
+        result = _BoundedURDNA2015().main(dataset, {"format": "application/n-quads"})
     except JsonLdError:
         raise
     except jsonld.JsonLdError as exc:

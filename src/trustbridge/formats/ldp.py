@@ -28,6 +28,7 @@ and VCDM 2.0 §4.12 / VCDM 1.1 §4.7):
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
@@ -317,7 +318,8 @@ async def _check_one(
     try:
         if suite is not None:
             previous = di.previous_proofs(proof, all_proofs)
-            di.verify_proof(document, proof, key, previous=previous)
+            # canonicalisation is CPU work: off the event loop
+            await asyncio.to_thread(di.verify_proof, document, proof, key, previous=previous)
         else:
             if not vm.startswith(LOCAL_METHODS):
                 return CheckResult.failed(check, "proof.did_method_unsupported",
