@@ -14,17 +14,26 @@ log = logging.getLogger(__name__)
 NAME = "status"
 
 
+FALLBACK = "safe_fetcher_fallback"
+
+
 def safe_fetcher_of(services: Services) -> Any:
-    """The SSRF-safe fetcher the DID package provides, or ``None`` if it is not installed."""
-    existing = services.components.get("fetcher")
+    """The SSRF-safe fetcher the DID package provides, or this package's fallback adapter."""
+    existing = services.components.get("fetcher") or services.components.get(FALLBACK)
     if existing is not None:
         return existing
     try:
         fetch_module = importlib.import_module("trustbridge.fetch")
-    except ModuleNotFoundError:
-        log.warning("trustbridge.fetch is not installed: status lists and remote schemas "
-                    "cannot be fetched (checks report indeterminate)")
-        return None
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("trustbridge.fetch", "trustbridge"):
+            raise
+        from trustbridge.status._fallback_fetcher import FallbackSafeFetcher
+
+        log.info("trustbridge.fetch not installed; status lists and schemas use the fallback "
+                 "SSRF-safe fetcher")
+        fallback = FallbackSafeFetcher.from_settings(services.settings)
+        services.components[FALLBACK] = fallback  # closed with the services
+        return fallback
     factory = getattr(fetch_module, "fetcher_of", None)
     if callable(factory):
         return factory(services)
