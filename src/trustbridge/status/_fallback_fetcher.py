@@ -1,7 +1,8 @@
 """ADAPTER (temporary): an SSRF-safe HTTPS GET with the promised ``SafeFetcher.fetch`` shape,
 used only while ``trustbridge.fetch`` (the DID engineer's) is not installed.
 
-Rules: ``https`` only; the host must be in the allow-list when one is configured; every
+Rules: ``https`` only; the host must be in the allow-list (``did_web_allow_hosts``; empty
+means nothing is fetched -- conservative, as this is a stand-in); every
 address the name resolves to must be public unless private addresses are explicitly
 allowed (checked in the resolver, so the connection goes to a vetted address -- no DNS
 rebinding between check and connect); no redirects; a body cap counted while reading;
@@ -89,8 +90,10 @@ class FallbackSafeFetcher:
         if parts.scheme != "https" or not host or parts.username or parts.password:
             raise FetchError(f"refusing to fetch {url!r}: only plain https URLs",
                              code="fetch.refused")
-        if self.allow_hosts and host not in self.allow_hosts:
-            raise FetchError(f"host {host} is not in the fetch allow-list", code="fetch.refused")
+        # Conservative while this is a stand-in: no allow-list means nothing is fetched.
+        if host not in self.allow_hosts:
+            raise FetchError(f"host {host} is not in the fetch allow-list "
+                             "(did_web_allow_hosts)", code="fetch.refused")
         try:
             literal = ipaddress.ip_address(host.strip("[]"))
         except ValueError:
