@@ -86,6 +86,21 @@ class Settings(BaseSettings):
     oid4vp_webhook_timeout_seconds: float = 5.0
     oid4vp_events_max_seconds: float = 300.0
 
+    # Registry sync (docs/registry-sync.md): national registries push signed batches, nodes
+    # mirror each other's signed change log, upstream EBSI TIRs are imported. All off unless set.
+    sync_registries: dict[str, list[str]] = Field(default_factory=dict)  # DID -> jurisdictions
+    sync_node_key_pem: SecretStr | None = None  # Ed25519 PKCS#8; else generated, kept in store
+    sync_node_did: str | None = None  # e.g. did:web of the node; default: did:key of the key
+    sync_node_kid: str | None = None
+    sync_max_batch_bytes: int = 64 * 1024 * 1024
+    sync_mirror_peers: list[str] = Field(default_factory=list)  # base URLs of other nodes
+    sync_mirror_pinned: dict[str, str] = Field(default_factory=dict)  # peer URL -> node DID
+    sync_mirror_interval_seconds: float = 0.0  # 0: no periodic mirroring
+    sync_mirror_on_event: bool = True  # pull peers when another node announces a change
+    sync_upstream_url: str | None = None  # EBSI TIR v5 base, e.g. …/trusted-issuers-registry/v5
+    sync_upstream_interval_seconds: float = 0.0  # 0: no periodic upstream import
+    sync_page_size: int = 1000
+
     def effective_database_url(self) -> str:
         """The store URL: ``DATABASE_URL`` or a SQLite file under ``data_dir``."""
         if self.database_url:
