@@ -11,6 +11,7 @@ own DID (``iss`` for a VC, the holder for a VP).
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
@@ -21,6 +22,7 @@ from trustbridge.formats._jose import (
     DEFAULT_ALGS,
     RSA_ALGS,
     SignatureError,
+    b64url_decode,
     jwk_from_public_key,
     parse_compact_jws,
     verify_jws,
@@ -97,6 +99,11 @@ class JwtVcFormat:
         if not isinstance(obj, str):
             raise InputError(f"a JWT {what} must be a compact JWS string",
                              code=f"{what}.malformed")
+        peeked = _peek_header(obj)
+        if peeked is not None and "crit" in peeked:
+            # Reported precisely even where the JOSE layer refuses crit while parsing.
+            raise InputError("the JWS header marks extensions critical that are not supported",
+                             code="header.crit_unsupported")
         try:
             jws = parse_compact_jws(obj.strip())
             payload = jws.payload_json()
@@ -340,6 +347,15 @@ class JwtVcFormat:
                                       kid=kid, alg=alg)
         return CheckResult.passed(check, f"signed by {kid}", kid=kid, alg=alg,
                                   signer_jwk=jwk_from_public_key(key))
+
+
+def _peek_header(token: str) -> dict[str, Any] | None:
+    """The JOSE header, leniently decoded, only to name a refusal precisely (never trusted)."""
+    try:
+        header = json.loads(b64url_decode(token.strip().split(".", 1)[0]))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return header if isinstance(header, dict) else None
 
 
 def _unenvelope(item: Any) -> RawInput:
