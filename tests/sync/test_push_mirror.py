@@ -31,9 +31,9 @@ async def test_push_reaches_mirror_and_tao_revocation_reaches_every_node(
     assert not await accredited(b, provider.did)
 
     [result] = await mirror(b)
-    assert result["status"] == "applied" and result["to"] == 5, result
+    assert result["status"] == "applied" and result["to"] == 5, str(result)
     [result] = await mirror(c)  # a mirror of a mirror verifies the same signed batches
-    assert result["status"] == "applied" and result["to"] == 5, result
+    assert result["status"] == "applied" and result["to"] == 5, str(result)
     for node in (a, b, c):
         assert await accredited(node, provider.did)
         assert await accredited(node, university.did)

@@ -10,6 +10,7 @@ configured or typed (mirror peers, upstream registry), never for URLs found in d
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import logging
 import random
@@ -65,17 +66,22 @@ class _PlainGetter:
 
 
 def getter_of(services: Any) -> Getter:
+    """``trustbridge.fetch`` when installed, else the plain adapter (see the module doc)."""
     try:
-        from trustbridge.status.service import safe_fetcher_of
-
-        fetcher = safe_fetcher_of(services)
-    except ImportError:
-        fetcher = None
-    if fetcher is not None:
-        return _SafeFetcherGetter(fetcher)
-    log.warning("trustbridge.fetch is not installed: sync uses a plain HTTP GET for configured "
-                "peers and upstreams")
-    return _PlainGetter(services.settings.fetch_timeout_seconds)
+        fetch_module = importlib.import_module("trustbridge.fetch")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("trustbridge.fetch", "trustbridge"):
+            raise
+        log.warning("trustbridge.fetch is not installed: sync uses a plain HTTP GET for "
+                    "configured peers and upstreams")
+        return _PlainGetter(services.settings.fetch_timeout_seconds)
+    existing = services.components.get("fetcher")
+    if existing is not None:
+        return _SafeFetcherGetter(existing)
+    factory = getattr(fetch_module, "fetcher_of", None)
+    if callable(factory):
+        return _SafeFetcherGetter(factory(services))
+    return _SafeFetcherGetter(fetch_module.SafeFetcher.from_settings(services.settings))
 
 
 def _transient(exc: FetchError) -> bool:

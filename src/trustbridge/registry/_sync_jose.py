@@ -1,11 +1,9 @@
-"""ADAPTER for sync: compact JWS signing by the node key and verification against a DID.
+"""Compact JWS for sync: signing with the node key, verification against a signer's DID.
 
-Verification goes through ``trustbridge.formats._jose`` (which prefers
-``trustbridge.crypto`` and falls back to a local implementation) and the DID
-resolver component (``trustbridge.did.service.resolver_of``, falling back to the
-offline did:key/did:jwk resolver). Signing is only ever done with the node's own
-Ed25519 key, so it is implemented here in a few lines instead of waiting for the
-crypto package's signer.
+JOSE is ``trustbridge.crypto.jws`` (algorithm allow-list, strict parsing); keys
+come from the DID resolver the verifier uses (``verify.service.resolver_for``:
+``trustbridge.did`` when installed, else the offline did:key/did:jwk adapter).
+Batches may be far larger than an ordinary JWT, hence ``MAX_JWS_CHARS``.
 """
 
 from __future__ import annotations
@@ -18,11 +16,13 @@ import base58
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from trustbridge.formats import _jose
+from trustbridge.crypto import jws as _jws
+from trustbridge.crypto.jwk import public_key_from_jwk
 from trustbridge.formats._did import FallbackResolver
 
 _ED25519_MULTICODEC = b"\xed\x01"
-ALLOWED_ALGS = frozenset(_jose.DEFAULT_ALGS)
+ALLOWED_ALGS = frozenset(_jws.DEFAULT_ALGS)
+MAX_JWS_CHARS = 256 * 1024 * 1024
 
 
 class JoseError(Exception):
@@ -76,11 +76,8 @@ class NodeKey:
 
 def sign_compact(payload: dict[str, Any], key: ed25519.Ed25519PrivateKey, *, kid: str,
                  typ: str) -> str:
-    header = {"alg": "EdDSA", "kid": kid, "typ": typ}
-    h = _jose.b64url(json.dumps(header, separators=(",", ":")).encode("utf-8"))
-    p = _jose.b64url(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
-    sig = key.sign(f"{h}.{p}".encode("ascii"))
-    return f"{h}.{p}.{_jose.b64url(sig)}"
+    return _jws.sign_jws({"alg": "EdDSA", "kid": kid, "typ": typ},
+                         json.dumps(payload, separators=(",", ":")).encode("utf-8"), key)
 
 
 @dataclass(frozen=True)
@@ -93,10 +90,10 @@ class VerifiedJws:
 def parse_jws(token: str) -> tuple[dict[str, Any], dict[str, Any], Any]:
     """Header, JSON payload and the parsed JWS; ``JoseError`` when malformed."""
     try:
-        jws = _jose.parse_compact_jws(token.strip())
+        jws = _jws.parse_compact_jws(token.strip(), max_len=MAX_JWS_CHARS)
         header = dict(jws.header)
         payload = json.loads(jws.payload)
-    except (ValueError, TypeError, _jose.SignatureError) as exc:
+    except (ValueError, TypeError) as exc:
         raise JoseError(f"not a compact JWS with a JSON payload: {exc}",
                         code="jws.malformed") from exc
     if not isinstance(payload, dict):
@@ -122,8 +119,8 @@ async def verify_jws_by(token: str, signer_did: str, resolver: Any) -> VerifiedJ
     except Exception as exc:  # resolver errors come from another package; keep their message
         raise JoseError(f"cannot resolve {kid}: {exc}", code="jws.key_unresolved") from exc
     try:
-        _jose.verify_jws(jws, key, allowed_algs=ALLOWED_ALGS)
-    except _jose.SignatureError as exc:
+        _jws.verify_jws(jws, key, allowed_algs=ALLOWED_ALGS)
+    except _jws.SignatureError as exc:
         raise JoseError(f"signature of {kid} does not verify: {exc}",
                         code="jws.signature_invalid") from exc
     return VerifiedJws(header, payload, kid)
@@ -139,7 +136,7 @@ def _public_key_of(vm: Any) -> Any:
     jwk = getattr(vm, "public_key_jwk", None)
     if jwk is None:
         raise ValueError("verification method has no publicKeyJwk")
-    return _jose.public_key_from_jwk(jwk)
+    return public_key_from_jwk(jwk)
 
 
 __all__ = ["JoseError", "NodeKey", "VerifiedJws", "parse_jws", "sign_compact", "verify_jws_by"]
