@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.sync.support import Actor
 from trustbridge.registry.batch import (
     BatchFormatError,
     Change,
@@ -32,14 +33,14 @@ def test_covers_and_unrestricted() -> None:
 
 
 def test_accreditation_jurisdictions_from_accredited_for() -> None:
-    vc = {"vc": {"credentialSubject": {"id": "did:x", "accreditedFor": [
-        {"schemaId": "s", "types": ["A"], "limitJurisdiction":
-         "https://publications.europa.eu/resource/authority/atu/ESP"}]}}}
-    assert accredited_jurisdictions(vc) == {"ES"}
-    unlimited = {"vc": {"credentialSubject": {"accreditedFor": [{"schemaId": "s"}]}}}
+    root, ti = Actor(), Actor()
+    limited = root.accredit(ti, issuer_type="TI", jurisdiction="ESP")["jwt"]
+    assert accredited_jurisdictions(limited) == {"ES"}
+    unlimited = root.accredit(ti, issuer_type="TI", jurisdiction=None)["jwt"]
     assert accredited_jurisdictions(unlimited) is None
     assert check_jurisdiction(0, None, ["ES"], "x") is not None
     assert check_jurisdiction(0, None, ["EU"], "x") is None
+    assert check_jurisdiction(0, {"FI"}, ["EU"], "x") is None
     assert check_jurisdiction(3, {"FI"}, ["ES"], "x").index == 3  # type: ignore[union-attr]
 
 

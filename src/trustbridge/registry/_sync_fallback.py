@@ -75,8 +75,7 @@ class FallbackRegistry:
             if await self._problem(attr, {}, at, set()) is not None:
                 continue
             held = True
-            _, payload, _ = parse_jws(attr.jwt)
-            found |= accredited_jurisdictions(payload) or {"*"}
+            found |= accredited_jurisdictions(attr.jwt) or {"*"}
         return found if held else None
 
     async def issuer_jurisdictions(self, did: str) -> set[str] | None:
@@ -85,8 +84,7 @@ class FallbackRegistry:
         if not attrs:
             return None
         for attr in attrs:
-            _, payload, _ = parse_jws(attr.jwt)
-            limited = accredited_jurisdictions(payload)
+            limited = accredited_jurisdictions(attr.jwt)
             if limited is None:
                 return None
             found |= limited

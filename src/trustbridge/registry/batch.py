@@ -16,20 +16,21 @@ fetches the facts (signer keys, existing records) and applies.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from trustbridge.registry import jurisdiction as jur
 from trustbridge.registry.changelog import canonical, sha256_hex
+from trustbridge.registry.model import parse_accreditation
 
 BATCH_TYP = "trustbridge-registry-batch+jwt"
 MAX_CHANGES = 200_000
 Op = Literal["add_issuer", "update_issuer", "add_attribute", "revoke_attribute", "revoke_issuer"]
 ATTRIBUTE_OPS = frozenset({"add_issuer", "update_issuer", "add_attribute"})
-UNRESTRICTED = frozenset({"*", "EU"})
+UNRESTRICTED = frozenset({"*", "EU"})  # may also act on accreditations without a limit
 
 
 class AttributeIn(BaseModel):
@@ -114,55 +115,33 @@ def check_shape(index: int, change: Change) -> Rejection | None:
     return None
 
 
-_ALPHA3 = {
-    "AUT": "AT", "BEL": "BE", "BGR": "BG", "HRV": "HR", "CYP": "CY", "CZE": "CZ", "DNK": "DK",
-    "EST": "EE", "FIN": "FI", "FRA": "FR", "DEU": "DE", "GRC": "GR", "HUN": "HU", "IRL": "IE",
-    "ITA": "IT", "LVA": "LV", "LTU": "LT", "LUX": "LU", "MLT": "MT", "NLD": "NL", "POL": "PL",
-    "PRT": "PT", "ROU": "RO", "SVK": "SK", "SVN": "SI", "ESP": "ES", "SWE": "SE", "ISL": "IS",
-    "LIE": "LI", "NOR": "NO", "CHE": "CH", "EUR": "EU",
-}
-_SUBDIVISION = re.compile(r"^([A-Z]{2})-[A-Z0-9]{1,3}$")
-
-
 def normalise_jurisdiction(value: str) -> str:
-    """``ES``, ``es``, ``ESP``, ``ES-NA`` and EU-vocabulary URIs (``…/country/ESP``) -> ``ES``."""
-    code = value.strip().rstrip("/").rsplit("/", 1)[-1].upper()
-    code = _ALPHA3.get(code, code)
-    match = _SUBDIVISION.match(code)
-    return match.group(1) if match else code
+    """``ES``, ``ESP``, ``ES-NA``, EU authority URIs -> ``ES`` (``registry.jurisdiction``);
+    anything unrecognisable is kept upper-cased, so it matches nothing but itself."""
+    try:
+        return jur.normalise(value)
+    except jur.JurisdictionError:
+        return value.strip().upper()
 
 
 def covers(allowed: Iterable[str], wanted: Iterable[str]) -> list[str]:
-    """The wanted jurisdictions ``allowed`` does not cover (``*``/``EU`` cover all)."""
-    allowed_set = {normalise_jurisdiction(a) for a in allowed}
-    if allowed_set & UNRESTRICTED:
+    """The wanted jurisdictions ``allowed`` does not cover. ``*`` covers everything; ``EU``
+    covers itself and every member state (``registry.jurisdiction.contains``)."""
+    allowed_set = {a if a == "*" else normalise_jurisdiction(a) for a in allowed}
+    if "*" in allowed_set:
         return []
-    return sorted({normalise_jurisdiction(w) for w in wanted} - allowed_set)
+    wanted_set = {w if w == "*" else normalise_jurisdiction(w) for w in wanted}
+    return sorted(w for w in wanted_set
+                  if not any(w != "*" and jur.contains(a, w) for a in allowed_set))
 
 
-def accredited_jurisdictions(vc_payload: Mapping[str, Any]) -> set[str] | None:
-    """The ``limitJurisdiction`` values of an accreditation JWT payload; ``None`` = unlimited."""
-    vc = vc_payload.get("vc", vc_payload)
-    subject = vc.get("credentialSubject") if isinstance(vc, Mapping) else None
-    subjects = subject if isinstance(subject, list) else [subject]
-    found: set[str] = set()
-    unlimited = False
-    for sub in subjects:
-        if not isinstance(sub, Mapping):
-            continue
-        grants = sub.get("accreditedFor")
-        grants = grants if isinstance(grants, list) else [grants] if grants else []
-        if not grants:
-            unlimited = True
-        for grant in grants:
-            limit = grant.get("limitJurisdiction") if isinstance(grant, Mapping) else None
-            if not limit:
-                unlimited = True
-            else:
-                found.update(limit if isinstance(limit, list) else [limit])
-    if unlimited or not found:
+def accredited_jurisdictions(jwt: str) -> set[str] | None:
+    """The ``limitJurisdiction`` of an accreditation JWT's grants; ``None`` = unlimited (a grant
+    without a limit, or no grant). ``InputError`` (``accreditation.malformed``) if unusable."""
+    grants = parse_accreditation(jwt).accredited_for
+    if not grants or any(g.limit_jurisdiction is None for g in grants):
         return None
-    return {normalise_jurisdiction(str(j)) for j in found}
+    return {j for g in grants for j in g.limit_jurisdiction or ()}
 
 
 def check_jurisdiction(index: int, wanted: set[str] | None, allowed: Iterable[str],
@@ -170,7 +149,7 @@ def check_jurisdiction(index: int, wanted: set[str] | None, allowed: Iterable[st
     """Refuse a change touching jurisdictions the signing registry is not authorised for."""
     allowed_list = list(allowed)
     if wanted is None:
-        if covers(allowed_list, ["*"]) == []:
+        if set(allowed_list) & UNRESTRICTED:
             return None
         return Rejection(index, "change.jurisdiction",
                          f"{what} is not limited to a jurisdiction; the registry may only act "

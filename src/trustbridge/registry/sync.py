@@ -35,6 +35,7 @@ from trustbridge.registry.batch import (
     BatchPayload,
     Change,
     Rejection,
+    accredited_jurisdictions,
     check_jurisdiction,
     check_shape,
     content_digest,
@@ -240,15 +241,12 @@ class SyncEngine:
 
     @staticmethod
     def _attribute_jurisdiction(i: int, change: Change, allowed: set[str]) -> Rejection | None:
-        from trustbridge.registry.batch import accredited_jurisdictions
-
         assert change.attribute is not None  # check_shape ran first
         try:
-            _, vc_payload, _ = parse_jws(change.attribute.jwt)
-        except JoseError as exc:
-            return Rejection(i, "accreditation.malformed", str(exc))
-        return check_jurisdiction(i, accredited_jurisdictions(vc_payload), allowed,
-                                  f"the accreditation of {change.did}")
+            wanted = accredited_jurisdictions(change.attribute.jwt)
+        except InputError as exc:
+            return Rejection(i, "accreditation.malformed", exc.message)
+        return check_jurisdiction(i, wanted, allowed, f"the accreditation of {change.did}")
 
     # -- sequence -----------------------------------------------------------------------
 
