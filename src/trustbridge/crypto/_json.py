@@ -1,0 +1,67 @@
+"""Strict JSON for signed data: UTF-8 only, no NaN/Infinity, no duplicate keys, bounded depth.
+
+Kept inside ``crypto`` so the crypto package does not import the HTTP layer.
+Duplicate keys are refused because two parsers may pick different values
+(a classic JWS header confusion).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from trustbridge.crypto._errors import MalformedInput
+
+MAX_DEPTH = 64
+
+
+def _depth_exceeds(text: str, limit: int) -> bool:
+    depth = 0
+    in_str = escaped = False
+    for ch in text:
+        if in_str:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate member {key!r}")
+        out[key] = value
+    return out
+
+
+def parse_strict_json(raw: bytes, *, code: str, max_depth: int = MAX_DEPTH) -> Any:
+    """Parse ``raw`` or raise ``MalformedInput(code=code)``."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedInput("JSON is not UTF-8", code=code) from exc
+    if _depth_exceeds(text, max_depth):
+        raise MalformedInput(f"JSON nested deeper than {max_depth} levels", code=code)
+    try:
+        return json.loads(text, parse_constant=_no_constants, object_pairs_hook=_no_duplicates)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedInput(f"not valid JSON: {exc}", code=code) from exc
+
+
+__all__ = ["parse_strict_json"]
