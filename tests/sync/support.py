@@ -88,6 +88,7 @@ class Hierarchy:
     tao_fi: Actor = field(default_factory=Actor)
     eu: Registry = field(default_factory=Registry)
     es: Registry = field(default_factory=Registry)
+    _boot: str | None = None
 
     def settings(self, **extra: Any) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -100,6 +101,12 @@ class Hierarchy:
         return values
 
     def bootstrap(self) -> str:
+        """The EU registry's first batch (the same JWS every time it is asked for)."""
+        if self._boot is None:
+            self._boot = self._bootstrap()
+        return self._boot
+
+    def _bootstrap(self) -> str:
         return self.eu.batch([
             add(self.root, self.root.accredit(self.root, issuer_type="RootTAO",
                                               jurisdiction=None)),
