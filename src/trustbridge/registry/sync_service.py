@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,21 +116,10 @@ def _resolver(services: Services) -> Any:
 
 
 def _registry_port(services: Services, resolver: Any) -> RegistryPort:
-    """The registry package through its adapter, or the temporary fallback (see its doc)."""
-    try:
-        module = importlib.import_module("trustbridge.registry._sync_registry")
-    except ModuleNotFoundError as exc:
-        if exc.name != "trustbridge.registry._sync_registry":
-            raise
-        module = None
-    if module is not None:
-        port = module.port_of(services, resolver)
-        if port is not None:
-            return port  # type: ignore[no-any-return]
-    from trustbridge.registry._sync_fallback import FallbackRegistry
+    """The registry package (its store, facts and chain) behind sync's port."""
+    from trustbridge.registry._sync_registry import port_of
 
-    log.warning("registry package not installed: sync uses its fallback registry table")
-    return FallbackRegistry(services.db, resolver, services.settings.trust_anchors)
+    return port_of(services, resolver)
 
 
 async def _node_key(services: Services, store: SyncStore) -> NodeKey:
@@ -169,8 +157,7 @@ async def attach(services: Services) -> None:
     resolver = _resolver(services)
     key = await _node_key(services, store)
     registry = _registry_port(services, resolver)
-    if hasattr(registry, "db"):
-        await services.db.migrate()
+    await services.db.migrate()  # and the registry tables, if the registry did not attach
     events = RegistryEvents(services.cache, node=key.did)
     engine = SyncEngine(store=store, registry=registry, resolver=resolver, node_key=key,
                         configured=dict(s.sync_registries), clock=lambda: services.clock(),

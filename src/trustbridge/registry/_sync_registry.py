@@ -1,0 +1,274 @@
+"""Sync's ``RegistryPort`` over the registry package: ``RegistryStore`` for reads and the
+transactional writer, ``registry.facts`` + ``registry.chain`` for every accreditation.
+
+How an accreditation inside a batch is judged (over the registry as it would be with
+the whole batch applied: batch records overlay the stored ones):
+
+* a TI's ``VerifiableAccreditationToAttest``: ``evaluate_accreditation`` of the subject,
+  pinned to this attribute (``terms_of_use_ref``), for every schema/types/jurisdiction
+  the attribute grants -- so the chain above must hold all of it;
+* a TAO's or RootTAO's accreditation: ``chain.evaluate_accreditation`` only starts from a
+  TI, so the question is put as "could a TI accredited by this subject for exactly
+  these grants be accredited?" -- an unsigned probe TI (its verdict supplied as verified,
+  it is never stored) whose only granter record is the subject holding only this
+  attribute. Every check on this attribute and above it then runs unchanged;
+* a ``Revoked`` attribute only lowers trust: its signature by its ``tao`` is checked.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from trustbridge.errors import InputError
+from trustbridge.registry.batch import Change, Rejection
+from trustbridge.registry.chain import (
+    Answer,
+    NotAccredited,
+    SignatureVerdict,
+    evaluate_accreditation,
+)
+from trustbridge.registry.facts import ResolverSignatureVerifier, gather_chain_facts
+from trustbridge.registry.model import (
+    FOR_TRUST_CHAIN,
+    TO_ACCREDIT,
+    Accreditation,
+    Attribute,
+    IssuerRecord,
+    parse_accreditation,
+)
+from trustbridge.registry.store import RegistryStore
+from trustbridge.store.interface import Transaction
+
+PROBE_PREFIX = "did:trustbridge-sync-probe:"
+ACCREDITING_KINDS = frozenset({TO_ACCREDIT, FOR_TRUST_CHAIN})
+
+
+def _b64(data: dict[str, Any]) -> str:
+    raw = json.dumps(data, separators=(",", ":")).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _attribute(change: Change) -> Attribute:
+    a = change.attribute
+    assert a is not None
+    return Attribute(id=a.hash, did=change.did, body=a.jwt, issuer_type=a.issuer_type,
+                     tao=a.tao, root_tao=a.root_tao)
+
+
+class RegistryStorePort:
+    """Implements ``trustbridge.registry.sync.RegistryPort``."""
+
+    def __init__(self, store: RegistryStore, resolver: Any, anchors: Iterable[str]) -> None:
+        self.store = store
+        self.db = store.db
+        self.verifier = ResolverSignatureVerifier(resolver)
+        self.anchors = frozenset(anchors)
+
+    async def epoch(self) -> int:
+        return await self.store.epoch()
+
+    async def attribute_ids(self, did: str) -> set[str]:
+        record = await self.store.get_issuer(did)
+        return {a.id for a in record.attributes} if record else set()
+
+    # -- authorisation and jurisdiction ---------------------------------------------------
+
+    async def jurisdictions_of(self, registry_did: str, at: datetime) -> set[str] | None:
+        record = await self.store.get_issuer(registry_did)
+        if record is None or record.revoked:
+            return None
+        found: set[str] = set()
+        held = False
+        for attr in record.attributes:
+            acc = _parsed(attr)
+            if attr.revoked or acc is None or not ACCREDITING_KINDS & set(acc.types):
+                continue
+            if await self._granter_problem(attr, acc, {}, at) is None:
+                held = True
+                limits = [g.limit_jurisdiction for g in acc.accredited_for]
+                if not limits or any(lim is None for lim in limits):
+                    found.add("*")
+                else:
+                    found.update(j for lim in limits for j in lim or ())
+        return found if held else None
+
+    async def issuer_jurisdictions(self, did: str) -> set[str] | None:
+        record = await self.store.get_issuer(did)
+        if record is None:
+            return None
+        found: set[str] = set()
+        for attr in record.attributes:
+            acc = _parsed(attr)
+            if acc is None:
+                continue
+            for grant in acc.accredited_for:
+                if grant.limit_jurisdiction is None:
+                    return None
+                found.update(grant.limit_jurisdiction)
+        return found or None
+
+    # -- targets and accreditations --------------------------------------------------------
+
+    async def check_targets(self, changes: Sequence[tuple[int, Change]]) -> list[Rejection]:
+        records = await self.store.get_issuers({c.did for _, c in changes})
+        added: set[str] = set()
+        out: list[Rejection] = []
+        for i, change in changes:
+            record = records.get(change.did)
+            if change.op == "add_issuer":
+                if record is not None or change.did in added:
+                    out.append(Rejection(i, "change.issuer_exists",
+                                         f"{change.did} is already registered"))
+                added.add(change.did)
+                continue
+            if record is None and change.did not in added:
+                out.append(Rejection(i, "change.issuer_unknown",
+                                     f"{change.did} is not registered"))
+            elif record is not None and record.revoked and change.op != "revoke_issuer":
+                out.append(Rejection(i, "change.issuer_revoked", f"{change.did} is revoked"))
+            elif change.op == "revoke_attribute" and (
+                    record is None or record.attribute(change.attribute_id or "") is None):
+                out.append(Rejection(i, "change.attribute_unknown",
+                                     f"{change.did} has no attribute {change.attribute_id}"))
+        return out
+
+    async def check_attributes(self, changes: Sequence[tuple[int, Change]], at: datetime
+                               ) -> list[Rejection]:
+        overlay = await self._overlay(changes)
+        out: list[Rejection] = []
+        for i, change in changes:
+            problem = await self._attribute_problem(_attribute(change), overlay, at)
+            if problem is not None:
+                out.append(Rejection(i, problem[0], problem[1]))
+        return out
+
+    async def _overlay(self, changes: Sequence[tuple[int, Change]]) -> dict[str, IssuerRecord]:
+        """The records the batch touches, as they would be after it."""
+        dids = {c.did for _, c in changes}
+        stored = await self.store.get_issuers(dids)
+        overlay: dict[str, IssuerRecord] = {}
+        for _, change in changes:
+            base = overlay.get(change.did) or stored.get(change.did) or IssuerRecord(
+                did=change.did)
+            attr = _attribute(change)
+            kept = tuple(a for a in base.attributes if a.id != attr.id)
+            overlay[change.did] = base.model_copy(update={"attributes": (*kept, attr)})
+        return overlay
+
+    async def _attribute_problem(self, attr: Attribute, overlay: dict[str, IssuerRecord],
+                                 at: datetime) -> tuple[str, str] | None:
+        acc = _parsed(attr)
+        if acc is None:
+            return ("accreditation.malformed", f"attribute of {attr.did} is not a JWT VC")
+        if attr.revoked:
+            verdict = await self.verifier.verify(attr.body, attr.tao or acc.issuer)
+            return None if verdict.ok else (verdict.code, verdict.reason)
+        if ACCREDITING_KINDS & set(acc.types):
+            return await self._granter_problem(attr, acc, overlay, at)
+        for grant in acc.accredited_for or ():
+            for jurisdiction in grant.limit_jurisdiction or (None,):
+                answer = await self._evaluate(
+                    attr.did, overlay, at, types=grant.types, schema_id=grant.schema_id,
+                    jurisdiction=jurisdiction, pinned=attr.id)
+                if isinstance(answer, NotAccredited):
+                    return (answer.code, answer.reason)
+        if not acc.accredited_for:
+            return ("accreditation.schema_mismatch", f"the accreditation of {attr.did} "
+                    "accredits for nothing")
+        return None
+
+    async def _granter_problem(self, attr: Attribute, acc: Accreditation,
+                               overlay: dict[str, IssuerRecord], at: datetime
+                               ) -> tuple[str, str] | None:
+        """Could a TI accredited by ``attr.did`` for exactly ``acc``'s grants be accredited,
+        with ``attr`` as the only accreditation ``attr.did`` holds? (see the module doc)"""
+        subject = (overlay.get(attr.did) or await self.store.get_issuer(attr.did)
+                   or IssuerRecord(did=attr.did))
+        pinned = {**overlay, attr.did: subject.model_copy(update={"attributes": (attr,)})}
+        grants = [g.to_json() for g in acc.accredited_for] or [
+            {"schemaId": "urn:trustbridge:sync-probe"}]
+        probe_did = PROBE_PREFIX + attr.id
+        body = ".".join((_b64({"alg": "none"}), _b64({
+            "iss": attr.did, "sub": probe_did,
+            "vc": {"type": ["VerifiableCredential", "VerifiableAccreditationToAttest"],
+                   "credentialSubject": {"id": probe_did, "accreditedFor": grants}}}), ""))
+        probe_attr = Attribute(id=f"probe-{attr.id}", did=probe_did, body=body,
+                               issuer_type="TI", tao=attr.did)
+        pinned[probe_did] = IssuerRecord(did=probe_did, attributes=(probe_attr,))
+        for grant in acc.accredited_for or (None,):
+            for jurisdiction in (grant.limit_jurisdiction if grant else None) or (None,):
+                answer = await self._evaluate(
+                    probe_did, pinned, at, types=grant.types if grant else (),
+                    schema_id=grant.schema_id if grant else None, jurisdiction=jurisdiction,
+                    pinned=probe_attr.id, presumed={probe_attr.id})
+                if isinstance(answer, NotAccredited):
+                    return (answer.code, answer.reason.replace(probe_did, "a TI"))
+        return None
+
+    async def _evaluate(self, did: str, overlay: dict[str, IssuerRecord], at: datetime, *,
+                        types: Iterable[str], schema_id: str | None, jurisdiction: str | None,
+                        pinned: str, presumed: set[str] | None = None) -> Answer:
+        facts = await gather_chain_facts(self.store, self.verifier, did, overlay=overlay)
+        verified = dict(facts.verified)
+        for attr_id in presumed or ():
+            verified[attr_id] = SignatureVerdict(True, reason="sync probe (never stored)")
+        return evaluate_accreditation(
+            did, credential_types=list(types), schema_id=schema_id, jurisdiction=jurisdiction,
+            at=at, records=facts.records, verified=verified, anchors=self.anchors,
+            terms_of_use_ref=pinned)
+
+    async def accredited(self, did: str, at: datetime | None = None) -> tuple[bool, str]:
+        """Whether ``did`` is accredited for anything (tests and status)."""
+        from trustbridge.clock import system_clock
+
+        when = at or system_clock()
+        facts = await gather_chain_facts(self.store, self.verifier, did)
+        answer = evaluate_accreditation(did, credential_types=(), schema_id=None,
+                                        jurisdiction=None, at=when, records=facts.records,
+                                        verified=facts.verified, anchors=self.anchors)
+        return answer.accredited, answer.code
+
+    # -- writes ------------------------------------------------------------------------------
+
+    async def apply(self, tx: Transaction, changes: Sequence[Change]) -> set[str]:
+        writer = self.store.writer(tx)
+        for change in changes:
+            if change.op == "revoke_issuer":
+                await writer.revoke_issuer(change.did)
+            elif change.op == "revoke_attribute":
+                await writer.revoke_attribute(change.did, change.attribute_id or "")
+            else:
+                attr = _attribute(change)
+                if change.op == "add_issuer":
+                    await writer.put_issuer(change.did)
+                await writer.add_attribute(attr)
+                if change.attribute_id and change.attribute_id != attr.id:
+                    await writer.revoke_attribute(change.did, change.attribute_id)
+        return set(writer.affected)
+
+
+def _parsed(attr: Attribute) -> Accreditation | None:
+    try:
+        return parse_accreditation(attr.body)
+    except InputError:
+        return None
+
+
+def port_of(services: Any, resolver: Any) -> RegistryStorePort:
+    """The port over the registry component's store (or a store on the shared database)."""
+    component = services.components.get("registry")
+    store = getattr(component, "store", None)
+    if not isinstance(store, RegistryStore):
+        store = RegistryStore(services.db)
+    anchors = set(services.settings.trust_anchors)
+    extra = getattr(component, "anchors", None)
+    if isinstance(extra, Iterable) and not isinstance(extra, str | bytes):
+        anchors |= {str(a) for a in extra}
+    return RegistryStorePort(store, resolver, anchors)
+
+
+__all__ = ["RegistryStorePort", "port_of"]
