@@ -1,0 +1,81 @@
+"""registry.changed: every applied change reaches the caches of every node sharing a Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from tests.conftest import ClientFactory
+from tests.sync.support import Actor, Hierarchy, accredited, base_url, push, revoke_issuer, status
+from trustbridge.registry.events import RegistryChanged, events_of, on_registry_change
+
+
+async def _eventually(check: Any, within: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        if await check():
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+def _services(client: TestClient[Any, Any]) -> Any:
+    return client.server.app["services"]
+
+
+async def test_in_process_subscribers_see_each_change_with_dids_and_epoch(
+        make_client: ClientFactory) -> None:
+    h = Hierarchy()
+    node = await make_client(**h.settings())
+    seen: list[RegistryChanged] = []
+
+    async def record(event: RegistryChanged) -> None:
+        seen.append(event)
+
+    on_registry_change(_services(node), record)
+    await events_of(_services(node)).wait_listening()
+    await _services(node).cache.set("verify:result:abc", b"{}")
+    code, body = await push(node, h.bootstrap())
+    assert code == 200
+    await _eventually(lambda: _true(bool(seen)))
+    assert set(seen[0].dids) == {h.root.did, h.tao_es.did, h.tao_fi.did}
+    assert seen[0].epoch == body["epoch"] and seen[0].node == (await status(node))["node_did"]
+    assert await _services(node).cache.get("verify:result:abc") is None
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+@pytest.mark.redis
+async def test_change_on_one_node_is_seen_on_another_within_seconds(
+        make_client: ClientFactory, redis_url: str) -> None:
+    h = Hierarchy()
+    a = await make_client(**h.settings(redis_url=redis_url))
+    b = await make_client(**h.settings(redis_url=redis_url, sync_mirror_peers=[base_url(a)]))
+    for node in (a, b):
+        await events_of(_services(node)).wait_listening()
+    on_b: list[RegistryChanged] = []
+
+    async def record(event: RegistryChanged) -> None:
+        on_b.append(event)
+
+    on_registry_change(_services(b), record)
+    provider = Actor()
+    assert (await push(a, h.bootstrap()))[0] == 200
+    assert (await push(a, h.es.batch([h.ti(provider)])))[0] == 200
+    # B hears A's event and mirrors A at once: no polling interval configured.
+    await _eventually(lambda: accredited(b, provider.did))
+    b_did = (await status(b))["node_did"]
+    assert any(provider.did in e.dids and e.node != b_did for e in on_b)
+    assert (await push(a, h.eu.batch([revoke_issuer(h.tao_es)])))[0] == 200
+    await _eventually(lambda: _not(accredited(b, provider.did)))
+    assert (await status(b))["peers"][0]["seq"] == (await status(a))["log"]["seq"]
+
+
+async def _not(value: Any) -> bool:
+    return not await value
