@@ -79,12 +79,10 @@ def subcommand(name: str, help_text: str, configure: Callable[[argparse.Argument
 
 
 def _load_feature_commands() -> None:
+    from trustbridge.features import import_feature
+
     for module in ("trustbridge.verify.cli", "trustbridge.registry.cli"):
-        try:
-            __import__(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+        import_feature(module)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,7 +6,6 @@ the CLI. Each component gets its dependencies here, nowhere else.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from trustbridge.cache import Cache, open_cache
 from trustbridge.clock import Clock, system_clock
 from trustbridge.config import Settings
+from trustbridge.features import import_feature
 from trustbridge.store import Database, open_database
 
 log = logging.getLogger(__name__)
@@ -72,13 +72,9 @@ def _attachers() -> list[Any]:
     """The ``attach`` functions of the feature packages that are installed."""
     attachers: list[Any] = []
     for name in ATTACH_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        attachers.append(module.attach)
+        module = import_feature(name)
+        if module is not None:
+            attachers.append(module.attach)
     return attachers
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -13,6 +12,7 @@ from trustbridge.api.metrics import Metrics
 from trustbridge.api.middlewares import _metrics_key, problem_details, request_context
 from trustbridge.api.openapi import ApiRoutes, Endpoint, build_openapi
 from trustbridge.config import Settings
+from trustbridge.features import import_feature
 from trustbridge.services import Services, build_services
 
 # Route modules, each exposing ``routes: ApiRoutes``.
@@ -31,13 +31,9 @@ def _route_tables() -> list[ApiRoutes]:
     """Every installed route module's table."""
     tables: list[ApiRoutes] = [system.routes]
     for name in ROUTE_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        tables.append(module.routes)
+        module = import_feature(name)
+        if module is not None:
+            tables.append(module.routes)
     return tables
 
 
