@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from trustbridge import __version__
-from trustbridge.api import system
+from trustbridge.api import streams, system
 from trustbridge.api.metrics import Metrics
 from trustbridge.api.middlewares import _metrics_key, problem_details, request_context
 from trustbridge.api.openapi import ApiRoutes, Endpoint, build_openapi
@@ -65,6 +65,7 @@ def create_app(
             await svc.close()
 
     app.cleanup_ctx.append(lifecycle)
+    streams.install(app)
     return app
 
 

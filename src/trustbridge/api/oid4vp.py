@@ -9,6 +9,7 @@ carry the OAuth members the spec prescribes (``"error": "invalid_request"``,
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 from typing import Any, Literal
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 from trustbridge.api.body import read_body, read_model, validate
 from trustbridge.api.openapi import ApiRoutes
 from trustbridge.api.problems import problem_response
+from trustbridge.api.streams import LONG_LIVED
 from trustbridge.oid4vp import authorization
 from trustbridge.oid4vp.qr import qr_png, qr_svg
 from trustbridge.oid4vp.query import (
@@ -295,12 +297,20 @@ async def get_events(request: web.Request) -> web.StreamResponse:
                                            "X-Accel-Buffering": "no"})
     await response.prepare(request)
     session: PresentationSession | None = first
+    task = asyncio.current_task()
+    streams = request.app[LONG_LIVED]
+    if task is not None:
+        streams.add(task)
     try:
         while session is not None:
             data = json.dumps(status_view(session), separators=(",", ":"))
             await response.write(f"event: status\ndata: {data}\n\n".encode())
             session = await anext(updates, None)
+    except asyncio.CancelledError:
+        return response  # server shutting down: the client reconnects elsewhere
     finally:
+        if task is not None:
+            streams.discard(task)
         await updates.aclose()
     await response.write_eof()
     return response
