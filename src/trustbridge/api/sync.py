@@ -73,9 +73,14 @@ async def _read_batch(request: web.Request) -> str:
                   else settings.max_body_bytes)
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"batch of {request.content_length} bytes exceeds {limit}")
-    raw = await request.content.read(limit + 1)
-    if len(raw) > limit:
-        raise PayloadTooLarge(f"batch exceeds {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"batch exceeds {limit} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     if request.content_type in JOSE_TYPES:
         try:
             return raw.decode("ascii").strip()

@@ -17,8 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from trustbridge.crypto import jws as _jws
-from trustbridge.crypto.jwk import public_key_from_jwk
-from trustbridge.formats._did import FallbackResolver
+from trustbridge.formats._did import FallbackResolver, public_key_of
 
 _ED25519_MULTICODEC = b"\xed\x01"
 ALLOWED_ALGS = frozenset(_jws.DEFAULT_ALGS)
@@ -115,7 +114,7 @@ async def verify_jws_by(token: str, signer_did: str, resolver: Any) -> VerifiedJ
     try:
         vm = await (resolver or FallbackResolver()).dereference(
             kid, relationship="assertionMethod")
-        key = _public_key_of(vm)
+        key = public_key_of(vm)
     except Exception as exc:  # resolver errors come from another package; keep their message
         raise JoseError(f"cannot resolve {kid}: {exc}", code="jws.key_unresolved") from exc
     try:
@@ -124,19 +123,6 @@ async def verify_jws_by(token: str, signer_did: str, resolver: Any) -> VerifiedJ
         raise JoseError(f"signature of {kid} does not verify: {exc}",
                         code="jws.signature_invalid") from exc
     return VerifiedJws(header, payload, kid)
-
-
-def _public_key_of(vm: Any) -> Any:
-    try:
-        from trustbridge.did.interface import public_key_of  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        public_key_of = None
-    if public_key_of is not None:
-        return public_key_of(vm)
-    jwk = getattr(vm, "public_key_jwk", None)
-    if jwk is None:
-        raise ValueError("verification method has no publicKeyJwk")
-    return public_key_from_jwk(jwk)
 
 
 __all__ = ["JoseError", "NodeKey", "VerifiedJws", "parse_jws", "sign_compact", "verify_jws_by"]

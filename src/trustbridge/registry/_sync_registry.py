@@ -40,7 +40,7 @@ from trustbridge.registry.model import (
     IssuerRecord,
     parse_accreditation,
 )
-from trustbridge.registry.store import RegistryStore
+from trustbridge.registry.store import RegistryStore, RegistryWriter
 from trustbridge.store.interface import Transaction
 
 PROBE_PREFIX = "did:trustbridge-sync-probe:"
@@ -57,6 +57,23 @@ def _attribute(change: Change) -> Attribute:
     assert a is not None
     return Attribute(id=a.hash, did=change.did, body=a.jwt, issuer_type=a.issuer_type,
                      tao=a.tao, root_tao=a.root_tao)
+
+
+class _CachedRecords:
+    """The store's records, each read once per verification run (a batch reads the same
+    TAO and RootTAO records for every TI below them)."""
+
+    def __init__(self, store: RegistryStore) -> None:
+        self._store = store
+        self._records: dict[str, IssuerRecord | None] = {}
+
+    async def get_issuers(self, dids: Iterable[str]) -> dict[str, IssuerRecord]:
+        wanted = list(dict.fromkeys(dids))
+        missing = [d for d in wanted if d not in self._records]
+        if missing:
+            found = await self._store.get_issuers(missing)
+            self._records.update({d: found.get(d) for d in missing})
+        return {d: r for d in wanted if (r := self._records[d]) is not None}
 
 
 class RegistryStorePort:
@@ -87,7 +104,7 @@ class RegistryStorePort:
             acc = _parsed(attr)
             if attr.revoked or acc is None or not ACCREDITING_KINDS & set(acc.types):
                 continue
-            if await self._granter_problem(attr, acc, {}, at) is None:
+            if await self._granter_problem(attr, acc, {}, at, _CachedRecords(self.store)) is None:
                 held = True
                 limits = [g.limit_jurisdiction for g in acc.accredited_for]
                 if not limits or any(lim is None for lim in limits):
@@ -139,9 +156,10 @@ class RegistryStorePort:
     async def check_attributes(self, changes: Sequence[tuple[int, Change]], at: datetime
                                ) -> list[Rejection]:
         overlay = await self._overlay(changes)
+        source = _CachedRecords(self.store)
         out: list[Rejection] = []
         for i, change in changes:
-            problem = await self._attribute_problem(_attribute(change), overlay, at)
+            problem = await self._attribute_problem(_attribute(change), overlay, at, source)
             if problem is not None:
                 out.append(Rejection(i, problem[0], problem[1]))
         return out
@@ -160,7 +178,8 @@ class RegistryStorePort:
         return overlay
 
     async def _attribute_problem(self, attr: Attribute, overlay: dict[str, IssuerRecord],
-                                 at: datetime) -> tuple[str, str] | None:
+                                 at: datetime, source: _CachedRecords
+                                 ) -> tuple[str, str] | None:
         acc = _parsed(attr)
         if acc is None:
             return ("accreditation.malformed", f"attribute of {attr.did} is not a JWT VC")
@@ -168,12 +187,12 @@ class RegistryStorePort:
             verdict = await self.verifier.verify(attr.body, attr.tao or acc.issuer)
             return None if verdict.ok else (verdict.code, verdict.reason)
         if ACCREDITING_KINDS & set(acc.types):
-            return await self._granter_problem(attr, acc, overlay, at)
+            return await self._granter_problem(attr, acc, overlay, at, source)
         for grant in acc.accredited_for or ():
             for jurisdiction in grant.limit_jurisdiction or (None,):
                 answer = await self._evaluate(
-                    attr.did, overlay, at, types=grant.types, schema_id=grant.schema_id,
-                    jurisdiction=jurisdiction, pinned=attr.id)
+                    attr.did, overlay, at, source, types=grant.types,
+                    schema_id=grant.schema_id, jurisdiction=jurisdiction, pinned=attr.id)
                 if isinstance(answer, NotAccredited):
                     return (answer.code, answer.reason)
         if not acc.accredited_for:
@@ -182,11 +201,11 @@ class RegistryStorePort:
         return None
 
     async def _granter_problem(self, attr: Attribute, acc: Accreditation,
-                               overlay: dict[str, IssuerRecord], at: datetime
-                               ) -> tuple[str, str] | None:
+                               overlay: dict[str, IssuerRecord], at: datetime,
+                               source: _CachedRecords) -> tuple[str, str] | None:
         """Could a TI accredited by ``attr.did`` for exactly ``acc``'s grants be accredited,
         with ``attr`` as the only accreditation ``attr.did`` holds? (see the module doc)"""
-        subject = (overlay.get(attr.did) or await self.store.get_issuer(attr.did)
+        subject = (overlay.get(attr.did) or (await source.get_issuers([attr.did])).get(attr.did)
                    or IssuerRecord(did=attr.did))
         pinned = {**overlay, attr.did: subject.model_copy(update={"attributes": (attr,)})}
         grants = [g.to_json() for g in acc.accredited_for] or [
@@ -202,17 +221,18 @@ class RegistryStorePort:
         for grant in acc.accredited_for or (None,):
             for jurisdiction in (grant.limit_jurisdiction if grant else None) or (None,):
                 answer = await self._evaluate(
-                    probe_did, pinned, at, types=grant.types if grant else (),
+                    probe_did, pinned, at, source, types=grant.types if grant else (),
                     schema_id=grant.schema_id if grant else None, jurisdiction=jurisdiction,
                     pinned=probe_attr.id, presumed={probe_attr.id})
                 if isinstance(answer, NotAccredited):
                     return (answer.code, answer.reason.replace(probe_did, "a TI"))
         return None
 
-    async def _evaluate(self, did: str, overlay: dict[str, IssuerRecord], at: datetime, *,
-                        types: Iterable[str], schema_id: str | None, jurisdiction: str | None,
-                        pinned: str, presumed: set[str] | None = None) -> Answer:
-        facts = await gather_chain_facts(self.store, self.verifier, did, overlay=overlay)
+    async def _evaluate(self, did: str, overlay: dict[str, IssuerRecord], at: datetime,
+                        source: _CachedRecords, *, types: Iterable[str],
+                        schema_id: str | None, jurisdiction: str | None, pinned: str,
+                        presumed: set[str] | None = None) -> Answer:
+        facts = await gather_chain_facts(source, self.verifier, did, overlay=overlay)
         verified = dict(facts.verified)
         for attr_id in presumed or ():
             verified[attr_id] = SignatureVerdict(True, reason="sync probe (never stored)")
@@ -235,20 +255,51 @@ class RegistryStorePort:
     # -- writes ------------------------------------------------------------------------------
 
     async def apply(self, tx: Transaction, changes: Sequence[Change]) -> set[str]:
+        """Write in order; runs of ``add_issuer`` for DIDs not in the store go in bulk."""
         writer = self.store.writer(tx)
+        run: list[Change] = []
         for change in changes:
+            if change.op == "add_issuer":
+                run.append(change)
+                continue
+            await self._add_issuers(tx, writer, run)
+            run = []
             if change.op == "revoke_issuer":
                 await writer.revoke_issuer(change.did)
             elif change.op == "revoke_attribute":
                 await writer.revoke_attribute(change.did, change.attribute_id or "")
             else:
-                attr = _attribute(change)
-                if change.op == "add_issuer":
-                    await writer.put_issuer(change.did)
-                await writer.add_attribute(attr)
-                if change.attribute_id and change.attribute_id != attr.id:
+                await writer.add_attribute(_attribute(change))
+                if change.attribute_id and change.attribute_id != _attribute(change).id:
                     await writer.revoke_attribute(change.did, change.attribute_id)
+        await self._add_issuers(tx, writer, run)
         return set(writer.affected)
+
+    @staticmethod
+    async def _add_issuers(tx: Transaction, writer: RegistryWriter, run: list[Change]) -> None:
+        if not run:
+            return
+        dids = [c.did for c in run]
+        existing: set[str] = set()
+        for start in range(0, len(dids), 500):
+            chunk = dids[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = await tx.fetch(
+                f"SELECT did FROM registry_issuers WHERE did IN ({marks})",  # noqa: S608 -- placeholders only
+                *chunk)
+            existing |= {str(r["did"]) for r in rows}
+        fresh: dict[str, IssuerRecord] = {}
+        for change in run:
+            attr = _attribute(change)
+            if change.did in existing:
+                await writer.put_issuer(change.did)
+                await writer.add_attribute(attr)
+            elif change.did in fresh:
+                kept = tuple(a for a in fresh[change.did].attributes if a.id != attr.id)
+                fresh[change.did] = IssuerRecord(did=change.did, attributes=(*kept, attr))
+            else:
+                fresh[change.did] = IssuerRecord(did=change.did, attributes=(attr,))
+        await writer.bulk_insert(list(fresh.values()))
 
 
 def _parsed(attr: Attribute) -> Accreditation | None:
