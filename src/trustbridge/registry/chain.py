@@ -227,6 +227,43 @@ def evaluate_accreditation(
                       chain=chain)
 
 
+def evaluate_attribute(
+    did: str,
+    attribute_id: str,
+    *,
+    at: datetime,
+    records: Mapping[str, IssuerRecord],
+    verified: Mapping[str, SignatureVerdict],
+    anchors: Collection[str],
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> Answer:
+    """Whether one attribute (an accreditation of ``did``) holds up to an anchor, with EVERY
+    grant in it inside what its granter holds: the check before a write is accepted."""
+    record = records.get(did)
+    attr = record.attribute(attribute_id) if record is not None else None
+    if record is None or attr is None:
+        return NotAccredited(code="attribute.not_found", issuer=did,
+                             reason=f"{did} has no attribute {attribute_id}")
+    try:
+        acc = parse_accreditation(attr.body)
+    except InputError as exc:
+        return NotAccredited(code="accreditation.malformed", reason=exc.message, issuer=did)
+    facts = _Facts(records, verified, frozenset(anchors), at, max_depth)
+    wanted = [_Wanted(g.schema_id, frozenset(g.types), g.limit_jurisdiction,
+                      from_credential=False) for g in acc.accredited_for]
+    chain: tuple[ChainLink, ...] = ()
+    for want in wanted or [_Wanted(None, frozenset(), None, from_credential=False)]:
+        try:
+            chain = _walk(attr, acc, record, want, facts, depth=0,
+                          visited=frozenset({did}), path=())
+        except _Refused as refused:
+            return NotAccredited(code=refused.code, reason=refused.reason, issuer=did,
+                                 partial_chain=refused.path, indeterminate=refused.indeterminate)
+    return Accredited(issuer=did, issuer_name=record.name, country=record.country,
+                      attribute_id=attr.id, anchor=chain[-1].did, chain=chain,
+                      reason="the accreditation holds up to a configured trust anchor")
+
+
 def _first_path(candidates: list[Attribute], record: IssuerRecord, wanted: _Wanted,
                 facts: _Facts, *, depth: int, visited: frozenset[str],
                 path: tuple[ChainLink, ...], level0: bool) -> tuple[ChainLink, ...]:
@@ -383,5 +420,6 @@ __all__ = [
     "NotAccredited",
     "SignatureVerdict",
     "evaluate_accreditation",
+    "evaluate_attribute",
     "same_schema",
 ]
