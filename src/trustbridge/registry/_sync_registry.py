@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +31,11 @@ from trustbridge.registry.chain import (
     SignatureVerdict,
     evaluate_accreditation,
 )
-from trustbridge.registry.facts import ResolverSignatureVerifier, gather_chain_facts
+from trustbridge.registry.facts import (
+    ResolverSignatureVerifier,
+    SignatureVerifier,
+    gather_chain_facts,
+)
 from trustbridge.registry.model import (
     FOR_TRUST_CHAIN,
     TO_ACCREDIT,
@@ -79,11 +83,17 @@ class _CachedRecords:
 class RegistryStorePort:
     """Implements ``trustbridge.registry.sync.RegistryPort``."""
 
-    def __init__(self, store: RegistryStore, resolver: Any, anchors: Iterable[str]) -> None:
+    def __init__(self, store: RegistryStore, resolver: Any,
+                 anchors: Callable[[], frozenset[str]]) -> None:
         self.store = store
         self.db = store.db
-        self.verifier = ResolverSignatureVerifier(resolver)
-        self.anchors = frozenset(anchors)
+        self.verifier: SignatureVerifier = ResolverSignatureVerifier(resolver)
+        self._anchors = anchors
+
+    @property
+    def anchors(self) -> frozenset[str]:
+        """``settings.trust_anchors``, else those the registry's trust lists declared."""
+        return self._anchors()
 
     async def epoch(self) -> int:
         return await self.store.epoch()
@@ -310,16 +320,22 @@ def _parsed(attr: Attribute) -> Accreditation | None:
 
 
 def port_of(services: Any, resolver: Any) -> RegistryStorePort:
-    """The port over the registry component's store (or a store on the shared database)."""
+    """The port over the registry component's store, verifier and (live) trust anchors."""
     component = services.components.get("registry")
     store = getattr(component, "store", None)
     if not isinstance(store, RegistryStore):
         store = RegistryStore(services.db)
-    anchors = set(services.settings.trust_anchors)
-    extra = getattr(component, "anchors", None)
-    if isinstance(extra, Iterable) and not isinstance(extra, str | bytes):
-        anchors |= {str(a) for a in extra}
-    return RegistryStorePort(store, resolver, anchors)
+    configured = frozenset(services.settings.trust_anchors)
+
+    def anchors() -> frozenset[str]:
+        live = getattr(component, "anchors", None)
+        return frozenset(live) if isinstance(live, frozenset | set) and live else configured
+
+    port = RegistryStorePort(store, resolver, anchors)
+    verifier = getattr(component, "verifier", None)
+    if verifier is not None and hasattr(verifier, "verify"):
+        port.verifier = verifier
+    return port
 
 
 __all__ = ["RegistryStorePort", "port_of"]
