@@ -20,7 +20,7 @@ from trustbridge.registry.events import RegistryChanged, RegistryEvents
 from trustbridge.registry.mirror import Mirror, MirrorResult
 from trustbridge.registry.sync import RegistryPort, SyncEngine
 from trustbridge.registry.sync_store import SyncStore
-from trustbridge.registry.upstream import UpstreamSummary, UpstreamSync
+from trustbridge.registry.upstream import MAX_TIR_PAGE, UpstreamSummary, UpstreamSync
 from trustbridge.services import Services
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,8 @@ async def attach(services: Services) -> None:
                     page_size=s.sync_page_size,
                     pinned={k.rstrip("/"): v for k, v in s.sync_mirror_pinned.items()},
                     clock=lambda: services.clock())
-    upstream = UpstreamSync(engine=engine, getter=getter, page_size=min(s.sync_page_size, 100))
+    upstream = UpstreamSync(engine=engine, getter=getter,
+                            page_size=min(s.sync_page_size, MAX_TIR_PAGE))
     component = SyncComponent(engine, store, events, mirror, upstream, registry,
                               [p.rstrip("/") for p in s.sync_mirror_peers])
     events.on_change(_invalidator(services, component))

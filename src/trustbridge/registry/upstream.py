@@ -30,6 +30,7 @@ from trustbridge.registry.sync import SyncEngine
 log = logging.getLogger(__name__)
 
 MAX_PAGES = 10_000
+MAX_TIR_PAGE = 50  # EBSI TIR v5: page[size] is 1..50
 MAX_DOC_BYTES = 4 * 1024 * 1024
 Progress = Callable[[int, int | None], None]
 
@@ -158,4 +159,4 @@ def _attributes(record: Any, did: str, summary: UpstreamSummary) -> list[Attribu
     return out
 
 
-__all__ = ["UpstreamSummary", "UpstreamSync"]
+__all__ = ["MAX_TIR_PAGE", "UpstreamSummary", "UpstreamSync"]
