@@ -94,7 +94,6 @@ class Hierarchy:
         values: dict[str, Any] = {
             "trust_anchors": [self.root.did],
             "sync_registries": {self.eu.did: ["EU"], self.es.did: ["ES"]},
-            "did_web_allow_private": True,
             "seed_registry": False,
         }
         values.update(extra)

@@ -1,10 +1,10 @@
 """How sync reads other nodes and upstream registries: GET through the SSRF-safe fetcher,
 with retries and exponential backoff on transient failures.
 
-``trustbridge.fetch.SafeFetcher`` (the DID package's) is used when installed; it
-enforces the allow-private/allow-hosts settings. ADAPTER: until it lands, a plain
-aiohttp GET with the same size cap is used, and only for the URLs an operator
-configured or typed (mirror peers, upstream registry), never for URLs found in data.
+``trustbridge.fetch.SafeFetcher`` is used, with the operator-named sources allowed.
+ADAPTER: if ``trustbridge.fetch`` is missing, a plain aiohttp GET with the same size cap
+is used, and only for the URLs an operator configured or typed (mirror peers, upstream
+registry), never for URLs found in data.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import importlib
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from trustbridge.errors import FetchError, InfrastructureError
 
@@ -65,8 +66,13 @@ class _PlainGetter:
         return body
 
 
-def getter_of(services: Any) -> Getter:
-    """``trustbridge.fetch`` when installed, else the plain adapter (see the module doc)."""
+def getter_of(services: Any, sources: Iterable[str] = ()) -> Getter:
+    """``trustbridge.fetch.SafeFetcher`` (else the plain adapter, see the module doc).
+
+    The hosts of the operator-named ``sources`` (mirror peers, the upstream TIR, a URL given
+    on the command line) are added to the fetcher's allow-list: they may be private and use
+    plain http -- what they serve is verified, not trusted. Every other URL keeps the rules.
+    """
     try:
         fetch_module = importlib.import_module("trustbridge.fetch")
     except ModuleNotFoundError as exc:
@@ -75,13 +81,11 @@ def getter_of(services: Any) -> Getter:
         log.warning("trustbridge.fetch is not installed: sync uses a plain HTTP GET for "
                     "configured peers and upstreams")
         return _PlainGetter(services.settings.fetch_timeout_seconds)
-    existing = services.components.get("fetcher")
-    if existing is not None:
-        return _SafeFetcherGetter(existing)
-    factory = getattr(fetch_module, "fetcher_of", None)
-    if callable(factory):
-        return _SafeFetcherGetter(factory(services))
-    return _SafeFetcherGetter(fetch_module.SafeFetcher.from_settings(services.settings))
+    settings = services.settings
+    hosts = {h.lower() for h in settings.did_web_allow_hosts}
+    hosts |= {host.lower() for url in sources if (host := urlsplit(url).hostname)}
+    return _SafeFetcherGetter(fetch_module.SafeFetcher.from_settings(
+        settings, allow_hosts=sorted(hosts)))
 
 
 def _transient(exc: FetchError) -> bool:

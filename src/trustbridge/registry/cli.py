@@ -40,6 +40,9 @@ def _configure(p: argparse.ArgumentParser) -> None:
     show.add_argument("--type", action="append", default=[], help="credential type to check")
     show.add_argument("--schema", default=None, help="credentialSchema id to check")
     show.add_argument("--jurisdiction", default=None)
+    from trustbridge.registry.sync_cli import add_sync_commands  # mirror, sync (issue 5)
+
+    add_sync_commands(sub)
 
 
 async def _with_registry(args: argparse.Namespace, job: Any) -> int:

@@ -51,6 +51,7 @@ async def _with_sync(args: argparse.Namespace, job: Any) -> Any:
 
 def cmd_mirror(args: argparse.Namespace) -> int:
     async def job(component: Any) -> Any:
+        component.allow(args.source)
         return await component.mirror.pull(args.source)
 
     try:
@@ -99,6 +100,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     bar = ProgressBar()
 
     async def job(component: Any) -> Any:
+        component.allow(args.source)
         return await component.import_upstream(args.source, progress=bar)
 
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,7 @@ class SyncComponent:
     upstream: UpstreamSync
     registry: RegistryPort
     peers: list[str]
+    allow: Callable[[str], None] = lambda url: None  # trust a source named by the operator
     last_upstream: UpstreamSummary | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _mirroring: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -162,7 +164,8 @@ async def attach(services: Services) -> None:
     engine = SyncEngine(store=store, registry=registry, resolver=resolver, node_key=key,
                         configured=dict(s.sync_registries), clock=lambda: services.clock(),
                         publish=lambda dids, epoch: _publish(events, dids, epoch))
-    getter = RetryingGetter(getter_of(services))
+    sources = [*s.sync_mirror_peers, *([s.sync_upstream_url] if s.sync_upstream_url else [])]
+    getter = RetryingGetter(getter_of(services, sources))
     mirror = Mirror(engine=engine, store=store, getter=getter, resolver=resolver,
                     page_size=s.sync_page_size,
                     pinned={k.rstrip("/"): v for k, v in s.sync_mirror_pinned.items()},
@@ -170,13 +173,18 @@ async def attach(services: Services) -> None:
     upstream = UpstreamSync(engine=engine, getter=getter,
                             page_size=min(s.sync_page_size, MAX_TIR_PAGE))
     component = SyncComponent(engine, store, events, mirror, upstream, registry,
-                              [p.rstrip("/") for p in s.sync_mirror_peers])
+                              [p.rstrip("/") for p in s.sync_mirror_peers],
+                              allow=lambda url: _allow(services, getter, [*sources, url]))
     events.on_change(_invalidator(services, component))
     events.start()
     component.start_background(s.sync_mirror_interval_seconds, s.sync_upstream_url,
                                s.sync_upstream_interval_seconds)
     services.components[NAME] = component
     services.components[EVENTS] = events
+
+
+def _allow(services: Services, getter: RetryingGetter, sources: list[str]) -> None:
+    getter.inner = getter_of(services, sources)
 
 
 async def _publish(events: RegistryEvents, dids: set[str], epoch: int) -> None:
