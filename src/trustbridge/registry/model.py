@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -179,8 +180,17 @@ def parse_accreditation(jwt: str) -> Accreditation:
     """The claims of an accreditation JWT VC (``vc`` claim, JWT claims win for iss/sub/nbf/exp).
 
     Raises ``InputError`` (``accreditation.malformed``) for anything unusable. The signature
-    is NOT checked here (``registry.facts`` does that).
+    is NOT checked here (``registry.facts`` does that). Parsed results are immutable and
+    memoised by JWT text (chains share TAO/RootTAO accreditations).
     """
+    if not isinstance(jwt, str):
+        raise InputError("an accreditation must be a compact JWS (JWT VC)",
+                         code="accreditation.malformed")
+    return _parse_accreditation(jwt)
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_accreditation(jwt: str) -> Accreditation:
     if not isinstance(jwt, str) or len(jwt) > MAX_JWT_CHARS or jwt.count(".") != 2:
         raise InputError("an accreditation must be a compact JWS (JWT VC)",
                          code="accreditation.malformed")
