@@ -219,7 +219,10 @@ def assess(draft: Draft, *, at: datetime | None) -> MicroCredentialSummary:
     learner = Learner(id=draft.learner_id, name=draft.learner_name,
                       identifiers=draft.learner_identifiers)
     bodies_raw = list(draft.awarding_bodies)
-    if not any(b.name or b.id for b in bodies_raw) and draft.issuer is not None:
+    # OB 3.0 and flat credentials: the issuer awards. ELM names awarding bodies apart from
+    # the issuer (often a signing platform), so there the issuer never stands in.
+    if (draft.shape != "elm" and not any(b.name or b.id for b in bodies_raw)
+            and draft.issuer is not None):
         bodies_raw = [draft.issuer]
         found.warn("awarding_body_is_issuer", "no awarding body is named; the issuer is "
                    "taken as the awarding body")
@@ -233,8 +236,9 @@ def assess(draft: Draft, *, at: datetime | None) -> MicroCredentialSummary:
     workload = _workload(draft, found)
     level = _level(draft, found)
     issued = _issued(draft, at, found)
-    quality = [QualityAssurance(type=q.type, reference=q.reference, body=q.body)
-               for q in draft.quality_assurance]
+    quality = list(dict.fromkeys(  # the same accreditation via issuer and awarding body
+        QualityAssurance(type=q.type, reference=q.reference, body=q.body)
+        for q in draft.quality_assurance))
     supervision = (Supervision(label=draft.supervision,
                                category=supervision_category(draft.supervision))
                    if draft.supervision else None)

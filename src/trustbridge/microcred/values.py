@@ -104,7 +104,8 @@ def label(value: Any) -> str | None:
     node = mapping(value)
     if node is None:
         return None
-    for key in ("prefLabel", "title", "name", "legalName", "noteLiteral", "description"):
+    for key in ("prefLabel", "label", "title", "name", "legalName", "noteLiteral",
+                "description"):
         found = text(node.get(key))
         if found:
             return found
