@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from trustbridge.crypto._errors import MalformedInput
-from trustbridge.crypto._json import parse_strict_json
 from trustbridge.crypto.base64url import b64url_decode, b64url_encode
+from trustbridge.crypto.strict_json import parse_strict_json
 
 PublicKey: TypeAlias = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 PrivateKey: TypeAlias = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
@@ -133,10 +133,19 @@ def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
 
 
 def jcs_jwk_from_bytes(raw: bytes) -> dict[str, Any]:
-    """The JWK inside EBSI's ``jwk_jcs-pub`` (0xeb51) key bytes; must be exactly JCS (RFC 8785)."""
+    """The JWK inside EBSI's ``jwk_jcs-pub`` (0xeb51) key bytes.
+
+    Stricter than EBSI's resolver on one point: the bytes must be exactly the JCS (RFC 8785)
+    serialisation the codec's name promises, so one key has one did:key (EBSI also accepts
+    insignificant whitespace).
+    """
     jwk = parse_strict_json(raw, code=CODE, max_depth=4)
     if not isinstance(jwk, dict):
         raise MalformedInput("jwk_jcs-pub bytes are not a JSON object", code=CODE)
+    # EBSI's codec keeps only the RFC 7638 required members (no kid, no d, no alg).
+    if tuple(sorted(jwk)) != _THUMBPRINT_MEMBERS.get(str(jwk.get("kty"))):
+        raise MalformedInput("jwk_jcs-pub JWKs hold exactly the required public members",
+                             code=CODE)
     if rfc8785.dumps(jwk) != raw:
         raise MalformedInput("jwk_jcs-pub bytes are not JCS-canonical", code=CODE)
     return jwk

@@ -23,9 +23,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 from trustbridge.crypto._errors import MalformedInput
-from trustbridge.crypto._json import parse_strict_json
 from trustbridge.crypto.base64url import b64url_decode, b64url_encode
 from trustbridge.crypto.jwk import PrivateKey, PublicKey
+from trustbridge.crypto.strict_json import parse_strict_json
 
 DEFAULT_ALGS: frozenset[str] = frozenset({"EdDSA", "ES256", "ES256K", "ES384"})
 RSA_ALGS: frozenset[str] = frozenset({"RS256", "PS256"})
