@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import x25519
@@ -76,6 +77,21 @@ def build_did_jwk_document(did: str, *, with_context: bool = True) -> dict[str, 
     return doc
 
 
+@lru_cache(maxsize=4096)
+def _document_json(did: str, with_context: bool) -> str:
+    return json.dumps(build_did_jwk_document(did, with_context=with_context))
+
+
+def resolve_did_jwk(did: str, *, with_context: bool = True) -> dict[str, Any]:
+    """``build_did_jwk_document`` memoised (a pure function of the DID): a fresh copy."""
+    result: dict[str, Any] = json.loads(_document_json(did, with_context))
+    return result
+
+
+def clear_memo() -> None:
+    _document_json.cache_clear()
+
+
 def did_jwk_from_jwk(jwk: Mapping[str, Any]) -> str:
     """did:jwk of a public JWK, serialised compactly with sorted members (stable)."""
     validate_public_jwk(jwk)
@@ -83,4 +99,5 @@ def did_jwk_from_jwk(jwk: Mapping[str, Any]) -> str:
     return PREFIX + b64url_encode(text.encode("utf-8"))
 
 
-__all__ = ["build_did_jwk_document", "decode_did_jwk", "did_jwk_from_jwk", "validate_public_jwk"]
+__all__ = ["build_did_jwk_document", "clear_memo", "decode_did_jwk", "did_jwk_from_jwk",
+           "resolve_did_jwk", "validate_public_jwk"]

@@ -163,7 +163,7 @@ class CachingResolver:
                 doc = key.resolve_did_key(did, public_key_format=self.did_key_format,
                                           with_context=with_context)
             elif parsed.method == "jwk":
-                doc = jwk.build_did_jwk_document(did, with_context=with_context)
+                doc = jwk.resolve_did_jwk(did, with_context=with_context)
             elif parsed.method == "web":
                 web.did_web_location(did)
                 return await self._network(did, "web", self._load_web, content_type)
