@@ -358,8 +358,8 @@ async def _written(registry: TrustRegistry, did: str, status: int) -> web.Respon
                                     401: "no or wrong admin token",
                                     403: "writes disabled", 409: "already registered"})
 async def add_issuer(request: web.Request) -> web.Response:
+    body = await read_model(request, IssuerIn)  # size limits first (413), then the token
     _authorise(request)
-    body = await read_model(request, IssuerIn)
     registry = _registry(request)
     if await registry.store.get_issuer(body.did) is not None:
         raise ConflictError(f"{body.did} is already registered", code="issuer.exists")
@@ -380,9 +380,9 @@ async def add_issuer(request: web.Request) -> web.Response:
                                     401: "no or wrong admin token", 403: "writes disabled",
                                     404: "not registered"})
 async def add_attributes(request: web.Request) -> web.Response:
+    body = await read_model(request, AttributesIn)
     _authorise(request)
     did = _did_param(request)
-    body = await read_model(request, AttributesIn)
     registry = _registry(request)
     existing = await registry.store.get_issuer(did)
     if existing is None:
@@ -400,9 +400,9 @@ async def add_attributes(request: web.Request) -> web.Response:
               auth=True, responses={401: "no or wrong admin token", 403: "writes disabled",
                                     404: "not registered"})
 async def revoke(request: web.Request) -> web.Response:
+    body = await read_model(request, RevokeIn)
     _authorise(request)
     did = _did_param(request)
-    body = await read_model(request, RevokeIn)
     registry = _registry(request)
     async with registry.store.transaction() as writer:
         if body.attribute_id:
