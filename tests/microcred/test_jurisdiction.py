@@ -6,7 +6,7 @@ import pytest
 
 from tests.microcred.support import load
 from trustbridge.microcred import check_jurisdiction, evaluate_microcredential
-from trustbridge.microcred.jurisdiction import CODE
+from trustbridge.microcred.jurisdiction import CODE, WARNING
 
 
 @pytest.mark.parametrize("jurisdiction", ["ES", "ESP", "es", "EU", "EUR",
@@ -21,10 +21,12 @@ def test_other_jurisdiction_is_a_warning_or_a_failure_when_required() -> None:
     result = evaluate_microcredential(load("ev-hv-safety-elm"), required=True)
     warned = check_jurisdiction(result, "FI")
     assert warned.check.status == "passed"
-    assert CODE in [w["code"] for w in warned.summary["warnings"]]
-    assert CODE in [w["code"] for w in warned.check.details["warnings"]]
+    assert warned.summary["warnings"][-1]["code"] == WARNING
+    assert warned.check.details["warnings"][-1]["code"] == WARNING
     failed = check_jurisdiction(result, "FIN", required=True)
     assert failed.check.status == "failed" and failed.check.code == CODE
+    assert failed.summary["invalid"][-1]["code"] == CODE
+    assert failed.summary["complete"] is False
     assert failed.check.message == ("awarding country ES is outside the accreditation's "
                                     "jurisdiction FIN")
     assert result.check.status == "passed"  # the input is not changed
@@ -34,7 +36,7 @@ def test_non_eu_country_is_outside_eu_jurisdiction() -> None:
     credential = load("ev-hv-safety-flat")
     credential["credentialSubject"]["achievement"]["awardingBody"]["country"] = "NO"
     result = evaluate_microcredential(credential, required=False)
-    assert check_jurisdiction(result, "EU").summary["warnings"][-1]["code"] == CODE
+    assert check_jurisdiction(result, "EU").summary["warnings"][-1]["code"] == WARNING
 
 
 def test_skipped_result_is_returned_as_is() -> None:

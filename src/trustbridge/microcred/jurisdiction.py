@@ -17,6 +17,7 @@ from trustbridge.microcred.values import Invalid, country_code
 from trustbridge.model.report import CheckResult, CheckStatus
 
 CODE = f"{PREFIX}.invalid.country_jurisdiction"
+WARNING = f"{PREFIX}.warning.country_jurisdiction"
 _EU = ("EU", "EUR", "EUU")
 
 
@@ -44,17 +45,23 @@ def check_jurisdiction(result: MicrocredentialResult, jurisdiction: str | None, 
         return result
     message = (f"awarding country {', '.join(outside)} is outside the accreditation's "
                f"jurisdiction {jurisdiction[:60]}")
-    problem = {"code": CODE, "element": "country", "message": message}
     summary = dict(result.summary)
-    summary["warnings"] = [*summary.get("warnings", []), {"code": CODE, "message": message}]
     details = dict(result.check.details)
-    details["problems"] = [*details.get("problems", []), problem]
-    if required and result.check.status != CheckStatus.FAILED:
-        check = CheckResult.failed(result.check.check, CODE, message, **details)
+    if required:
+        problem = {"code": CODE, "element": "country", "message": message}
+        summary["invalid"] = [*summary.get("invalid", []), problem]
+        summary["complete"] = False
+        details["problems"] = [*details.get("problems", []), problem]
+        details["complete"] = False
+        check = (result.check.model_copy(update={"details": details})
+                 if result.check.status == CheckStatus.FAILED
+                 else CheckResult.failed(result.check.check, CODE, message, **details))
     else:
-        details["warnings"] = [*details.get("warnings", []), {"code": CODE, "message": message}]
+        warning = {"code": WARNING, "message": message}
+        summary["warnings"] = [*summary.get("warnings", []), warning]
+        details["warnings"] = [*details.get("warnings", []), warning]
         check = result.check.model_copy(update={"details": details})
     return dataclasses.replace(result, check=check, summary=summary)
 
 
-__all__ = ["CODE", "check_jurisdiction"]
+__all__ = ["CODE", "WARNING", "check_jurisdiction"]
