@@ -115,11 +115,16 @@ def media_types(accept: str) -> list[str]:
 
 
 def content_type_acceptable(content_type: str, accept: str) -> bool:
+    """Whether a response's type is one the caller asked for; asking for ``application/json``
+    also accepts any ``+json`` type (RFC 6839 structured syntax suffix)."""
     wanted = media_types(accept)
     if not wanted or "*/*" in wanted:
         return True
     got = content_type.split(";", 1)[0].strip().lower()
-    return any(got == w or (w.endswith("/*") and got.startswith(w[:-1])) for w in wanted)
+    return any(got == w or (w.endswith("/*") and got.startswith(w[:-1]))
+               or (w == "application/json" and got.startswith("application/")
+                   and got.endswith("+json"))
+               for w in wanted)
 
 
 def max_age_of(cache_control: str | None) -> int | None:

@@ -56,6 +56,9 @@ def test_accept_and_cache_control() -> None:
     accept = "application/did+json, application/json;q=0.9"
     assert content_type_acceptable("application/json; charset=utf-8", accept)
     assert not content_type_acceptable("text/html", accept)
+    assert content_type_acceptable("application/jwk-set+json", "application/json")
+    assert not content_type_acceptable("application/jwk-set+json", "application/did+json")
+    assert not content_type_acceptable("", accept)
     assert content_type_acceptable("text/html", "*/*")
     assert max_age_of("public, max-age=60") == 60
     assert max_age_of("no-store") == 0
