@@ -14,7 +14,8 @@ RUN python -m venv /opt/venv && /opt/venv/bin/pip install --upgrade pip \
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 \
     TRUSTBRIDGE_DATA_DIR=/var/lib/trustbridge \
-    TRUSTBRIDGE_REGISTRY_SEED_DIR=/opt/trustbridge/registry
+    TRUSTBRIDGE_REGISTRY_SEED_DIR=/opt/trustbridge/registry \
+    TRUSTBRIDGE_SCHEMA_STORE_DIR=/opt/trustbridge/registry/schemas
 RUN useradd --system --uid 10001 --home-dir /var/lib/trustbridge --create-home trustbridge
 COPY --from=build /opt/venv /opt/venv
 COPY registry /opt/trustbridge/registry

@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     status_list_max_ttl_seconds: int = 86_400
     status_list_max_bytes: int = 512 * 1024
     status_list_allowed_issuers: list[str] = Field(default_factory=list)
-    schema_store_dir: Path | None = None
+    schema_store_dir: Path | None = Path("registry/schemas")
     schema_fetch_remote: bool = True
     schema_cache_ttl_seconds: int = 86_400
     sd_jwt_x5c_trust_anchors_file: Path | None = None  # PEM; unset: x5c never trusted
