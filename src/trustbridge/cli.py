@@ -114,4 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run through the importable module so feature commands register on the same registry.
+    from trustbridge.cli import main as _main
+
+    sys.exit(_main())
