@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench clean oracle
+.PHONY: run test lint typecheck unit bench clean oracle demo
 ORACLE := scripts/oracle/node_modules/.installed
 
 $(STAMP): pyproject.toml
@@ -24,6 +24,10 @@ oracle: $(ORACLE)
 ## run: install into .venv and start the service on 127.0.0.1:8080 (SQLite + in-process cache)
 run: $(STAMP)
 	$(BIN)/trustbridge serve --host 127.0.0.1 --port 8080
+
+## demo: verify the shipped demo presentation against the running service (make run first)
+demo:
+	@$(PYTHON) scripts/demo_verify.py --url http://127.0.0.1:8080
 
 ## test: install, lint (ruff), type-check (mypy strict) and run the whole test suite
 test: $(STAMP) lint typecheck unit
