@@ -119,3 +119,19 @@ def test_the_same_course_reads_the_same_in_every_shape() -> None:
     assert len({s["workload"]["ects"] for s in summaries}) == 1
     assert len({tuple(sk["uri"] for o in s["learning_outcomes"] for sk in o["skills"])
                 for s in summaries}) == 1
+
+
+def test_ob3_qf_ehea_alignment_and_elm_parts() -> None:
+    credential = load("ev-hv-safety-ob3")
+    credential["credentialSubject"]["achievement"]["alignment"].append(
+        {"type": ["Alignment"], "targetName": "Short cycle", "targetFramework": "QF-EHEA",
+         "targetUrl": "https://example.org/qf-ehea"})
+    level = evaluate_microcredential(credential, required=True).summary["level"]
+    assert level["qf_ehea"] == "short" and level["eqf"] == 4
+    credential = load("uni-battery-qfehea-elm")
+    spec = credential["credentialSubject"]["hasClaim"]["specifiedBy"]
+    spec["hasPart"] = [{"title": {"en": "Lab safety"}}]
+    spec["isPartialQualification"] = True
+    assert evaluate_microcredential(credential, required=True).summary["stackability"] == [
+        "part of: Recognised as 6 ECTS in the BSc in Electrical Engineering",
+        "includes: Lab safety", "partial qualification"]

@@ -184,6 +184,19 @@ def read_flat(credential: Mapping[str, Any], subject: Mapping[str, Any],
                   learner_name=learner_name(subject),
                   learner_identifiers=count_identifiers(subject))
     apply_properties(achievement, draft)
+    # EBSI VerifiableDiploma: learningAchievement, learningSpecification and
+    # awardingOpportunity are siblings on the subject.
+    specification = mapping(subject.get("learningSpecification"))
+    if specification is not None:
+        apply_properties(specification, draft)
+    opportunity = mapping(subject.get("awardingOpportunity"))
+    if opportunity is not None and not draft.awarding_bodies:
+        for item in items(opportunity.get("awardingBody")):
+            body = read_organisation(item)
+            if body is not None:
+                if body.country is None:
+                    body.country = opportunity.get("location")
+                draft.awarding_bodies.append(body)
     draft.issuer = read_organisation(credential.get("issuer"))
     if draft.issued is None:
         draft.issued = first(credential, ("issuanceDate", "issued", "validFrom"))

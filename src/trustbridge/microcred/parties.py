@@ -13,7 +13,7 @@ from typing import Any
 from trustbridge.microcred.draft import RawOrganisation
 from trustbridge.microcred.values import ident, items, label, mapping, text
 
-_NAME_KEYS = ("legalName", "name", "prefLabel", "title", "altLabel")
+_NAME_KEYS = ("legalName", "name", "preferredName", "prefLabel", "title", "altLabel")
 _COUNTRY_KEYS = ("country", "countryCode", "addressCountryCode", "addressCountry")
 
 
