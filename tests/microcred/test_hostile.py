@@ -14,7 +14,8 @@ from tests.microcred.support import OURS, SHAPES, load
 from trustbridge.microcred import evaluate_microcredential
 from trustbridge.microcred.values import MAX_TEXT
 
-WRONG: list[Any] = [None, True, 0, -1, 1e308, "", "x" * 100, [], [None], {}, {"id": []},
+WRONG: list[Any] = [None, True, 0, -1, 1e308, 10**400, float("nan"), "", "x" * 100, [], [None],
+                    {}, {"id": []},
                     [[[[]]]], {"en": {"en": {"en": 1}}}]
 
 

@@ -131,6 +131,8 @@ def number(value: Any, reason: str, what: str) -> float | None:
         return None
     if isinstance(value, bool):
         raise Invalid(reason, f"{what} is a boolean, not a number")
+    if isinstance(value, int) and abs(value) > 10**15:  # float() would overflow or round
+        raise Invalid(reason, f"{what} is not a plausible number")
     if isinstance(value, int | float):
         result = float(value)
     elif isinstance(value, str):
@@ -204,7 +206,9 @@ def eqf_level(value: Any, _depth: int = 0) -> int | None:
         found = _EQF_URI.fullmatch(value.strip()) or _EQF_TEXT.fullmatch(value.strip())
         level = int(found.group(1)) if found else None
     if level is None or not 1 <= level <= 8:
-        shown = value[:60] if isinstance(value, str) else value
+        shown = value[:60] if isinstance(value, str) else (
+            value if isinstance(value, int | float) and abs(value) < 10**6 else
+            type(value).__name__)
         raise Invalid("eqf_level", f"EQF level {shown!r} is not a level from 1 to 8")
     return level
 
