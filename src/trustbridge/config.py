@@ -101,6 +101,22 @@ class Settings(BaseSettings):
     sync_upstream_interval_seconds: float = 0.0  # 0: no periodic upstream import
     sync_page_size: int = 1000
 
+    # HR integration (docs/hr-integration.md): batch, jobs, idempotency, receipts, tenants
+    hr_batch_max_items: int = 100
+    hr_batch_concurrency: int = 16
+    hr_job_max_items: int = 10_000
+    hr_job_chunk_size: int = 50
+    hr_job_lease_seconds: float = 30.0
+    hr_job_poll_seconds: float = 1.0
+    hr_job_worker: bool = True  # this node claims and processes queued jobs
+    hr_job_retention_seconds: int = 7 * 86_400  # finished jobs and results purged after this
+    hr_idempotency_ttl_seconds: int = 86_400
+    hr_api_keys: dict[str, str] = Field(default_factory=dict)  # sha256(key) hex -> tenant
+    hr_webhook_allow_private: bool = False
+    hr_webhook_max_attempts: int = 5
+    hr_webhook_backoff_seconds: float = 1.0
+    hr_webhook_timeout_seconds: float = 5.0
+
     def effective_database_url(self) -> str:
         """The store URL: ``DATABASE_URL`` or a SQLite file under ``data_dir``."""
         if self.database_url:

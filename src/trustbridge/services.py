@@ -65,6 +65,7 @@ ATTACH_MODULES: tuple[str, ...] = (
     "trustbridge.verify.service",
     "trustbridge.registry.sync_service",
     "trustbridge.oid4vp.service",
+    "trustbridge.hr.service",
 )
 
 

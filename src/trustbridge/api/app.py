@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from trustbridge import __version__
 from trustbridge.api import streams, system
@@ -24,7 +25,17 @@ ROUTE_MODULES: tuple[str, ...] = (
     "trustbridge.api.sync",
     "trustbridge.api.oid4vp",
     "trustbridge.api.ui",
+    "trustbridge.api.hr",
 )
+
+# Feature modules exposing ``middleware``, run inside ``problem_details`` (in this order).
+MIDDLEWARE_MODULES: tuple[str, ...] = ("trustbridge.hr.idempotency",
+                                       "trustbridge.hr.receipt_header")
+
+
+def _feature_middlewares() -> list[Middleware]:
+    found = (import_feature(name) for name in MIDDLEWARE_MODULES)
+    return [module.middleware for module in found if module is not None]
 
 
 def _route_tables() -> list[ApiRoutes]:
@@ -44,7 +55,7 @@ def create_app(
     settings = settings or (services.settings if services else Settings())
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[request_context, problem_details],
+        middlewares=[request_context, problem_details, *_feature_middlewares()],
     )
     app["settings"] = settings
     app[_metrics_key] = Metrics()
