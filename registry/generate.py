@@ -2,6 +2,7 @@
 """Generate the shipped demo trust lists (eu/es/fi/pt.json) and the demo learner credentials.
 
     python registry/generate.py            # from the repository root, in the venv
+    python registry/generate.py --demo-only  # only fixtures/demo/, against the shipped lists
 
 Keys live in registry/demo-keys/ (made once, never overwritten). They are DEMO ONLY --
 NEVER USE IN PRODUCTION: anyone can read them and sign "accredited" credentials.
@@ -173,22 +174,65 @@ def main() -> None:
     for stem, data in lists.items():
         (ROOT / "registry" / f"{stem}.json").write_text(json.dumps(data, indent=2) + "\n")
 
-    # Demo learner credentials (fixtures/demo/), relying on the providers' accreditations.
+    build_demo({n: jwt for n, (_c, jwt) in tis.items()})
+
+
+def load_ti_accreditations() -> dict[str, str]:
+    """The providers' accreditation JWTs as shipped (for ``--demo-only``)."""
+    found: dict[str, str] = {}
+    wanted = {key(n).did: n for n in ("es-navarra-ev", "es-catalunya-uni")}
+    for path in sorted((ROOT / "registry").glob("*.json")):
+        for issuer in json.loads(path.read_text(encoding="utf-8")).get("issuers", []):
+            if issuer["did"] in wanted:
+                found[wanted[issuer["did"]]] = issuer["attributes"][0]["body"]
+    return found
+
+
+# Annex I of the Council Recommendation on micro-credentials, in the flat shape
+# trustbridge.microcred reads (docs/microcredentials.md): every mandatory element is present.
+EV_ACHIEVEMENT: dict[str, Any] = {
+    "title": "EV high-voltage safety (work on de-energised systems)",
+    "awardingBody": {"name": ACTORS["es-navarra-ev"][1], "country": "ES"},
+    "ects": 2, "workloadHours": 50, "eqfLevel": 4,
+    "learningOutcomes": [
+        {"text": "De-energise a high-voltage battery system and secure it against reconnection",
+         "escoSkills": [{"id": "http://data.europa.eu/esco/skill/0e1a7c53-5c9b-4c6f-9d0e-3f5d7a2b1c40",
+                         "label": "apply high-voltage safety procedures (illustrative URI, not a real ESCO entry)"}]},
+        {"text": "Verify the absence of voltage with a rated two-pole tester"},
+        {"text": "Select, inspect and use insulating personal protective equipment"},
+    ],
+    "assessmentType": "Practical examination on a training vehicle and written test",
+    "formOfParticipation": "In person",
+    "supervision": "Supervised, onsite with identity verification",
+    "qualityAssurance": {"type": "Accredited training provider (national TAO)",
+                         "body": ACTORS["es-tao"][1]},
+    "prerequisites": "Basic electrical knowledge (EQF 3)",
+    "grade": "Pass",
+}
+MICRO_ACHIEVEMENT: dict[str, Any] = {
+    "title": "Battery chemistry for technicians",
+    "awardingBody": {"name": ACTORS["es-catalunya-uni"][1], "country": "ES"},
+    "ects": 3, "eqfLevel": 6,
+    "learningOutcomes": ["Explain lithium-ion cell chemistries and their failure modes",
+                         "Interpret battery management system data"],
+    "assessmentType": "Online proctored examination",
+    "formOfParticipation": "Online",
+    "qualityAssurance": "Internal QA of an accredited higher-education institution",
+}
+
+
+def build_demo(ti_jwts: dict[str, str]) -> None:
+    """Demo learner credentials (fixtures/demo/), relying on the providers' accreditations."""
     DEMO.mkdir(parents=True, exist_ok=True)
     navarra = key("es-navarra-ev").did
-    nav_attr = attribute_url(TIR_BASE, navarra, tis["es-navarra-ev"][1])
+    nav_attr = attribute_url(TIR_BASE, navarra, ti_jwts["es-navarra-ev"])
     uni = key("es-catalunya-uni").did
-    uni_attr = attribute_url(TIR_BASE, uni, tis["es-catalunya-uni"][1])
-    ev_achievement = {"title": "EV high-voltage safety (work on de-energised systems)",
-                      "ects": 2, "eqfLevel": 4,
-                      "learningOutcomes": ["De-energise a high-voltage battery system",
-                                           "Verify the absence of voltage",
-                                           "Select and check insulating PPE"]}
+    uni_attr = attribute_url(TIR_BASE, uni, ti_jwts["es-catalunya-uni"])
+    ev_achievement = EV_ACHIEVEMENT
     ev_vc = learner_credential("es-navarra-ev", [EV], ev_achievement, nav_attr,
                                "urn:uuid:demo-ev-safety-0001")
-    micro_vc = learner_credential("es-catalunya-uni", [MICRO],
-                                  {"title": "Battery chemistry for technicians", "ects": 3,
-                                   "eqfLevel": 6}, uni_attr, "urn:uuid:demo-micro-0001")
+    micro_vc = learner_credential("es-catalunya-uni", [MICRO], MICRO_ACHIEVEMENT, uni_attr,
+                                  "urn:uuid:demo-micro-0001")
     wrong_vc = learner_credential("es-catalunya-uni", [EV], ev_achievement, uni_attr,
                                   "urn:uuid:demo-ev-safety-wrong-issuer")
     learner = key("learner")
@@ -207,11 +251,14 @@ def main() -> None:
         (DEMO / name).write_text(text + "\n")
     (DEMO / "holder-key.json").write_text((KEYS / "learner.json").read_text())
     (DEMO / "demo.json").write_text(json.dumps({
-        "warning": WARNING, "trust_anchor": root, "navarra_provider": navarra,
+        "warning": WARNING, "trust_anchor": key("eu-root").did, "navarra_provider": navarra,
         "catalunya_university": uni, "holder": learner.did, "vp_nonce": nonce,
         "vp_audience": audience, "vp_verify_at": "2025-06-02T10:05:00Z",
         "schema": ATTESTATION_SCHEMA}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
-    main()
+    if "--demo-only" in sys.argv[1:]:
+        build_demo(load_ti_accreditations())  # keep the shipped trust lists byte for byte
+    else:
+        main()
