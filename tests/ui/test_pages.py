@@ -101,6 +101,8 @@ async def test_tampered_credential_is_explained(make_client: ClientFactory) -> N
     assert "Problems found" in html and 'data-verdict="invalid"' in html
     assert "the content was altered after signing" in html
     assert "What to do: Do not accept it" in html and "<code>signature.invalid</code>" in html
+    # the forged name is shown only as a claim, and no chain is drawn for the claimed issuer
+    assert "Unconfirmed: the signature does not hold" in html and 'class="chain"' not in html
 
 
 async def test_uploaded_file_is_checked_like_pasted_text(make_client: ClientFactory) -> None:

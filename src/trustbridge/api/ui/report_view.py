@@ -32,6 +32,7 @@ VERDICTS: dict[str, tuple[str, str]] = {
 ROLES = {"TI": "Issuer (TI)", "TAO": "Accreditation body (TAO)",
          "RootTAO": "Root of trust (RootTAO)"}
 ESCO_PREFIX = "http://data.europa.eu/esco/"
+UNSIGNED = frozenset({"structure", "credential_proof"})
 
 
 def _e(value: object) -> str:
@@ -241,11 +242,19 @@ def _credential(cred: Mapping[str, Any], index: int, count: int) -> str:
         ("Revocation", _revocation(checks)),
         ("Kind of credential", _e(", ".join(types))),
     ])
-    chain_html = render_chain(chain)
+    # a credential whose signature does not hold only *claims* its content: say so, and
+    # drop the chain (it was evaluated for whoever the document names as issuer)
+    unconfirmed = any(c.get("status") == "failed" and c.get("check") in UNSIGNED
+                      for c in checks)
+    chain_html = "" if unconfirmed else render_chain(chain)
     certifies = render_certifies(mc, summary.get("title"))
     problems = render_problems(checks)
     parts = [f'<article class="credential cred-{verdict}" aria-labelledby="cred-{index}">',
-             f'<h3 id="cred-{index}">{heading}</h3>', facts]
+             f'<h3 id="cred-{index}">{heading}</h3>']
+    if unconfirmed:
+        parts.append('<p class="note unconfirmed">Unconfirmed: the signature does not hold, so '
+                     "the details below are only what the document claims.</p>")
+    parts.append(facts)
     if problems:
         parts.append(f"<h4>Problems with this credential</h4>{problems}")
     if chain_html:

@@ -181,6 +181,12 @@ async def registry_page(request: web.Request) -> web.Response:
     return _html(layout("registry", "Trusted issuers", _static("registry.html")))
 
 
+@routes.route("GET", "/favicon.ico", summary="No icon: answered so browsers log no error.",
+              tags=_TAGS, include_in_schema=False)
+async def favicon(request: web.Request) -> web.Response:
+    return web.Response(status=204, headers=SECURITY_HEADERS)
+
+
 @routes.route("GET", "/ui/assets/{name}", summary="The pages' CSS and JavaScript.", tags=_TAGS,
               include_in_schema=False)
 async def asset(request: web.Request) -> web.Response:
