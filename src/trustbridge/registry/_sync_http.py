@@ -67,11 +67,11 @@ class _PlainGetter:
 
 
 def getter_of(services: Any, sources: Iterable[str] = ()) -> Getter:
-    """``trustbridge.fetch.SafeFetcher`` (else the plain adapter, see the module doc).
-
-    The hosts of the operator-named ``sources`` (mirror peers, the upstream TIR, a URL given
-    on the command line) are added to the fetcher's allow-list: they may be private and use
-    plain http -- what they serve is verified, not trusted. Every other URL keeps the rules.
+    """``trustbridge.fetch.SafeFetcher`` (else the plain adapter, see the module doc), limited
+    to the hosts of the operator-named ``sources`` (mirror peers, the upstream TIR, a URL given
+    on the command line). Those may be private and plain http -- what they serve is verified,
+    not trusted -- and sync never fetches a URL found in data: log pages, batches and TIR
+    pages all come from the source's own origin.
     """
     try:
         fetch_module = importlib.import_module("trustbridge.fetch")
@@ -81,11 +81,17 @@ def getter_of(services: Any, sources: Iterable[str] = ()) -> Getter:
         log.warning("trustbridge.fetch is not installed: sync uses a plain HTTP GET for "
                     "configured peers and upstreams")
         return _PlainGetter(services.settings.fetch_timeout_seconds)
-    settings = services.settings
-    hosts = {h.lower() for h in settings.did_web_allow_hosts}
-    hosts |= {host.lower() for url in sources if (host := urlsplit(url).hostname)}
+    hosts = sorted({host.lower() for url in sources if (host := urlsplit(url).hostname)})
+    if not hosts:
+        return _NoSources()
     return _SafeFetcherGetter(fetch_module.SafeFetcher.from_settings(
-        settings, allow_hosts=sorted(hosts)))
+        services.settings, allow_hosts=hosts, allow_private=True))
+
+
+class _NoSources:
+    async def get(self, url: str, *, accept: str, max_bytes: int) -> bytes:
+        raise FetchError(f"{url} is not a configured sync source (sync_mirror_peers, "
+                         "sync_upstream_url, or --from)", code="fetch.refused")
 
 
 def _transient(exc: FetchError) -> bool:

@@ -217,7 +217,7 @@ class RegistryStorePort:
         with ``attr`` as the only accreditation ``attr.did`` holds? (see the module doc)"""
         subject = (overlay.get(attr.did) or (await source.get_issuers([attr.did])).get(attr.did)
                    or IssuerRecord(did=attr.did))
-        pinned = {**overlay, attr.did: subject.model_copy(update={"attributes": (attr,)})}
+        pinned = {attr.did: subject.model_copy(update={"attributes": (attr,)})}
         grants = [g.to_json() for g in acc.accredited_for] or [
             {"schemaId": "urn:trustbridge:sync-probe"}]
         probe_did = PROBE_PREFIX + attr.id
@@ -231,7 +231,8 @@ class RegistryStorePort:
         for grant in acc.accredited_for or (None,):
             for jurisdiction in (grant.limit_jurisdiction if grant else None) or (None,):
                 answer = await self._evaluate(
-                    probe_did, pinned, at, source, types=grant.types if grant else (),
+                    probe_did, overlay, at, source, pinned_records=pinned,
+                    types=grant.types if grant else (),
                     schema_id=grant.schema_id if grant else None, jurisdiction=jurisdiction,
                     pinned=probe_attr.id, presumed={probe_attr.id})
                 if isinstance(answer, NotAccredited):
@@ -241,8 +242,10 @@ class RegistryStorePort:
     async def _evaluate(self, did: str, overlay: dict[str, IssuerRecord], at: datetime,
                         source: _CachedRecords, *, types: Iterable[str],
                         schema_id: str | None, jurisdiction: str | None, pinned: str,
-                        presumed: set[str] | None = None) -> Answer:
-        facts = await gather_chain_facts(source, self.verifier, did, overlay=overlay)
+                        presumed: set[str] | None = None,
+                        pinned_records: dict[str, IssuerRecord] | None = None) -> Answer:
+        relevant = _upward(did, overlay, pinned_records or {})
+        facts = await gather_chain_facts(source, self.verifier, did, overlay=relevant)
         verified = dict(facts.verified)
         for attr_id in presumed or ():
             verified[attr_id] = SignatureVerdict(True, reason="sync probe (never stored)")
@@ -310,6 +313,28 @@ class RegistryStorePort:
             else:
                 fresh[change.did] = IssuerRecord(did=change.did, attributes=(attr,))
         await writer.bulk_insert(list(fresh.values()))
+
+
+def _upward(did: str, overlay: dict[str, IssuerRecord], pinned: dict[str, IssuerRecord]
+            ) -> dict[str, IssuerRecord]:
+    """The overlay records on the chains above ``did`` (``pinned`` ones win): handing the
+    evaluation only these keeps each check independent of the batch size."""
+    out: dict[str, IssuerRecord] = {}
+    todo = [did]
+    while todo and len(out) < 64:
+        current = todo.pop()
+        record = pinned.get(current) or overlay.get(current)
+        if record is None or current in out:
+            continue
+        out[current] = record
+        for attr in record.attributes:
+            granter = attr.tao
+            if granter is None:
+                acc = _parsed(attr)
+                granter = acc.issuer if acc else None
+            if granter is not None and granter not in out:
+                todo.append(granter)
+    return out
 
 
 def _parsed(attr: Attribute) -> Accreditation | None:

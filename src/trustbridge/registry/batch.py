@@ -16,6 +16,7 @@ fetches the facts (signer keys, existing records) and applies.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -23,7 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from trustbridge.registry import jurisdiction as jur
-from trustbridge.registry.changelog import canonical, sha256_hex
+from trustbridge.registry.changelog import sha256_hex
 from trustbridge.registry.model import parse_accreditation
 
 BATCH_TYP = "trustbridge-registry-batch+jwt"
@@ -98,8 +99,13 @@ def parse_batch_payload(payload: Mapping[str, Any]) -> BatchPayload:
 
 
 def content_digest(payload: Mapping[str, Any]) -> str:
-    """Identity of a batch's content (idempotent replays compare this, not the signature)."""
-    return sha256_hex(canonical(dict(payload)))
+    """Identity of a batch's content (idempotent replays compare this, not the signature).
+
+    Only ever compared by this node, so key-sorted compact JSON suffices (JCS, which the log
+    hashes use for interoperability, is several times slower on a 100,000-change batch).
+    """
+    return sha256_hex(json.dumps(payload, sort_keys=True, separators=(",", ":"),
+                                 ensure_ascii=False))
 
 
 def check_shape(index: int, change: Change) -> Rejection | None:

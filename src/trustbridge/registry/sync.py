@@ -353,7 +353,9 @@ class SyncEngine:
 
     async def log_page(self, after: int, limit: int) -> dict[str, Any]:
         entries = await self.store.page(after, limit)
-        digests = sorted({d for e in entries if (d := e.batch_digest) is not None})
+        # A batch travels once: with the page holding its first change (the rest by digest).
+        digests = sorted({d for e in entries
+                          if (d := e.batch_digest) is not None and e.origin.get("index") == 0})
         batches = await self.store.batches_by_digest(digests)
         return {"after": after, "limit": limit, "entries": [e.to_json() for e in entries],
                 "batches": batches,

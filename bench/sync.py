@@ -1,0 +1,172 @@
+"""Registry sync at scale: push N issuers to one node, mirror them to a second, over HTTP.
+
+Two real apps run in-process on free 127.0.0.1 ports, each with its own SQLite file
+(the embedded default) or, with ``--postgres URL``, its own fresh PostgreSQL database.
+A national registry (did:key) pushes N trusted issuers (one signed accreditation
+each, under a Spanish TAO accredited by an EU RootTAO) in signed batches of
+``--batch-size`` changes; then the second node mirrors the first's log. Timed:
+
+* push  -- POST of every batch: signature, authorisation, every accreditation's chain,
+           one transaction per batch with its log entries;
+* mirror -- head signature, hash chain, every batch signature and accreditation again,
+           one transaction per batch.
+
+Signing the N accreditations is done before the clock starts. The report gives
+seconds, issuers/s and the growth factor from the previous size (linear ~= size ratio).
+
+    python bench/sync.py [--sizes 1000,5000] [--batch-size 5000]
+    python bench/sync.py --sizes 1000,10000,100000   # the issue's sizes (100k: minutes)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestServer
+
+from trustbridge.api import create_app
+from trustbridge.config import Settings
+from trustbridge.registry._sync_jose import NodeKey, sign_compact
+from trustbridge.registry.batch import BATCH_TYP
+
+SCHEMA = "https://api-pilot.ebsi.eu/trusted-schemas-registry/v3/schemas/0xbench"
+TYPES = ["VerifiableCredential", "VerifiableAttestation", "MicroCredential"]
+KINDS = {"RootTAO": "VerifiableAuthorisationForTrustChain",
+         "TAO": "VerifiableAccreditationToAccredit", "TI": "VerifiableAccreditationToAttest"}
+
+
+def accreditation(by: NodeKey, subject: str, kind: str, root: str,
+                  jurisdiction: str | None) -> dict[str, Any]:
+    now = int(time.time())
+    grant: dict[str, Any] = {"schemaId": SCHEMA, "types": TYPES}
+    if jurisdiction:
+        grant["limitJurisdiction"] = jurisdiction
+    payload = {"iss": by.did, "sub": subject, "nbf": now - 60, "exp": now + 86_400 * 365,
+               "vc": {"type": ["VerifiableCredential", KINDS[kind]], "issuer": by.did,
+                      "credentialSubject": {"id": subject, "accreditedFor": [grant]}}}
+    return {"jwt": sign_compact(payload, by.private_key, kid=by.kid, typ="JWT"),
+            "issuerType": kind, "tao": by.did, "rootTao": root}
+
+
+def batch(registry: NodeKey, sequence: int, changes: list[dict[str, Any]]) -> str:
+    return sign_compact({"registry": registry.did, "sequence": sequence,
+                         "issued_at": "2026-05-01T10:00:00Z", "changes": changes},
+                        registry.private_key, kid=registry.kid, typ=BATCH_TYP)
+
+
+def prepare(n: int, batch_size: int) -> tuple[dict[str, Any], list[str]]:
+    root, tao, eu, es = (NodeKey.generate() for _ in range(4))
+    boot = batch(eu, 1, [
+        {"op": "add_issuer", "did": root.did,
+         "attribute": accreditation(root, root.did, "RootTAO", root.did, None)},
+        {"op": "add_issuer", "did": tao.did,
+         "attribute": accreditation(root, tao.did, "TAO", root.did, "ES")}])
+    tis = [{"op": "add_issuer", "did": (ti := NodeKey.generate()).did,
+            "attribute": accreditation(tao, ti.did, "TI", root.did, "ES")} for _ in range(n)]
+    batches = [boot] + [batch(es, i + 1, tis[start:start + batch_size])
+                        for i, start in enumerate(range(0, n, batch_size))]
+    settings = {"trust_anchors": [root.did], "seed_registry": False,
+                "sync_registries": {eu.did: ["EU"], es.did: ["ES"]},
+                "sync_max_batch_bytes": 512 * 1024 * 1024}
+    return settings, batches
+
+
+async def _fresh_pg(admin: str, name: str) -> str:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+async def run_size(n: int, batch_size: int, postgres: str | None) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    overrides, batches = prepare(n, batch_size)
+    prepared = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp:
+        servers: list[TestServer] = []
+        try:
+            urls = []
+            for i in range(2):
+                extra: dict[str, Any] = dict(overrides)
+                if postgres:
+                    extra["database_url"] = await _fresh_pg(postgres, f"tb_bench_sync_{i}")
+                if urls:
+                    extra["sync_mirror_peers"] = [urls[0]]
+                settings = Settings(environment="test", data_dir=Path(tmp) / f"n{i}", **extra)
+                server = TestServer(create_app(settings), host="127.0.0.1")
+                await server.start_server()
+                servers.append(server)
+                urls.append(str(server.make_url("")).rstrip("/"))
+            timeout = aiohttp.ClientTimeout(total=3600)
+            async with aiohttp.ClientSession(timeout=timeout) as session:
+                start = time.perf_counter()
+                for jws in batches:
+                    async with session.post(f"{urls[0]}/v1/registry/batches", data=jws,
+                                            headers={"Content-Type": "application/jose"}) as r:
+                        body = await r.json(content_type=None)
+                        if r.status != 200:
+                            raise RuntimeError(f"push refused: {r.status} {body}")
+                push = time.perf_counter() - start
+                sync = servers[1].app["services"].components["sync"]
+                start = time.perf_counter()
+                [result] = await sync.mirror_all()
+                mirror = time.perf_counter() - start
+                if result.status != "applied":
+                    raise RuntimeError(f"mirror refused: {result.to_json()}")
+                async with session.get(f"{urls[1]}/v1/registry/sync/status") as r:
+                    status = await r.json()
+        finally:
+            for server in servers:
+                await server.close()
+    return {"issuers": n, "batches": len(batches), "prepare_s": round(prepared, 2),
+            "push_s": round(push, 2), "mirror_s": round(mirror, 2),
+            "push_per_s": round(n / push), "mirror_per_s": round(n / mirror),
+            "log_entries": status["log"]["seq"]}
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,5000",
+                        help="comma-separated issuer counts (default 1000,5000)")
+    parser.add_argument("--batch-size", type=int, default=5000,
+                        help="changes per signed batch (default 5000)")
+    parser.add_argument("--postgres", default=None,
+                        help="admin URL of a PostgreSQL server (default: SQLite files)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    rows: list[dict[str, Any]] = []
+    print(f"{'issuers':>8} {'batches':>7} {'push s':>8} {'/s':>7} {'mirror s':>9} {'/s':>7} "
+          f"{'growth (push, mirror) vs previous':>34}", flush=True)
+    for n in sizes:
+        row = await run_size(n, args.batch_size, args.postgres)
+        growth = ""
+        if rows:
+            prev = rows[-1]
+            growth = (f"x{row['push_s'] / max(prev['push_s'], 1e-9):.1f}, "
+                      f"x{row['mirror_s'] / max(prev['mirror_s'], 1e-9):.1f} "
+                      f"for x{n / prev['issuers']:.0f} issuers")
+        rows.append(row)
+        print(f"{n:>8} {row['batches']:>7} {row['push_s']:>8} {row['push_per_s']:>7} "
+              f"{row['mirror_s']:>9} {row['mirror_per_s']:>7} {growth:>34}", flush=True)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
