@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import ClientFactory
 from tests.sync.support import (
     Actor,
@@ -71,3 +73,20 @@ async def test_log_and_head_are_served_and_the_head_is_signed(make_client: Clien
     assert resp.status == 200 and resp.content_type == "application/jose"
     bad = await a.get("/v1/registry/log", params={"limit": "0"})
     assert bad.status == 400
+
+
+@pytest.mark.postgres
+async def test_postgres_node_pushes_and_an_sqlite_node_mirrors(
+        make_client: ClientFactory, postgres_url: str) -> None:
+    h = Hierarchy()
+    a = await make_client(**h.settings(database_url=postgres_url))
+    b = await make_client(**h.settings(sync_mirror_peers=[base_url(a)]))
+    provider = Actor()
+    assert (await push(a, h.bootstrap()))[0] == 200
+    code, body = await push(a, h.es.batch([h.ti(provider)]))
+    assert code == 200 and body["log"] == {"first": 4, "last": 4}, body
+    assert (await push(a, h.es.batch([h.ti(Actor())], sequence=1)))[0] == 409
+    [result] = await mirror(b)
+    assert result["status"] == "applied" and result["to"] == 4, str(result)
+    assert await accredited(a, provider.did) and await accredited(b, provider.did)
+    assert (await status(a))["log"]["hash"] == (await status(b))["peers"][0]["hash"]
