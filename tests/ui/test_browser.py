@@ -208,3 +208,16 @@ async def test_registry_search_shows_an_issuers_chain(
     await page.wait_for("document.getElementById('search-status').textContent === "
                         "'No issuer matches.'")
     assert page.errors == []
+
+
+async def test_refused_upload_is_explained_not_dumped(make_client: ClientFactory,
+                                                      browser: Browser) -> None:
+    """A body over the size limit is refused with a sentence, not a JSON dump."""
+    client = await make_client(max_body_bytes=4096)
+    page = await open_app(browser, client, "/")
+    await page.js("document.getElementById('input').value = 'x'.repeat(10000)")
+    await page.js("document.getElementById('verify-button').click()")
+    assert await page.wait_for(VERDICT) == "Could not be read"
+    text = await page.js("document.querySelector('#result .banner p').textContent")
+    assert text == "The text or file is larger than the 4096 bytes accepted."
+    assert [e for e in page.errors if "400" not in e] == []

@@ -132,12 +132,13 @@ def parse_at(raw: str) -> datetime | None:
 async def _form_fields(request: web.Request) -> dict[str, str]:
     """The form's text fields; an uploaded file's content replaces ``input``."""
     limit: int = request.app["settings"].max_body_bytes
+    too_large = f"The text or file is larger than the {limit} bytes accepted."
     if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"the upload exceeds {limit} bytes")
+        raise PayloadTooLarge(too_large)
     try:
         form = await request.post()
     except web.HTTPRequestEntityTooLarge as exc:
-        raise PayloadTooLarge(f"the upload exceeds {limit} bytes") from exc
+        raise PayloadTooLarge(too_large) from exc
     fields: dict[str, str] = {}
     for name in ("input", "at", "nonce", "audience"):
         value = form.get(name)

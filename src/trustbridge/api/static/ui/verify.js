@@ -32,11 +32,16 @@
       const resp = await fetch("/ui/verify?view=fragment", {
         method: "POST", body: new FormData(form), headers: { Accept: "text/html" },
       });
+      if (!(resp.headers.get("Content-Type") || "").startsWith("text/html")) {
+        const problem = await resp.json().catch(() => ({}));
+        throw new Error(problem.detail || `the service answered HTTP ${resp.status}`);
+      }
       show(await resp.text());
     } catch (err) {
       show('<section class="result"><div class="banner banner-indeterminate">' +
-           '<h2 id="verdict-title" tabindex="-1">Could not be checked</h2>' +
-           "<p>The service did not answer. Check your connection and try again.</p></div></section>");
+           '<h2 id="verdict-title" tabindex="-1">Could not be checked</h2><p></p></div></section>');
+      result.querySelector(".banner p").textContent =
+        `${err.message || "The service did not answer"}. Check the input and your connection, then try again.`;
     } finally {
       verifyButton.disabled = false;
       verifyButton.textContent = "Verify";
