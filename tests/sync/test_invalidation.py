@@ -79,3 +79,56 @@ async def test_change_on_one_node_is_seen_on_another_within_seconds(
 
 async def _not(value: Any) -> bool:
     return not await value
+
+
+def _credential(provider: Actor) -> str:
+    import time
+    import uuid
+
+    from tests.sync.support import SCHEMA, TYPES
+    from trustbridge.registry._sync_jose import sign_compact
+
+    now = int(time.time())
+    vc_id = f"urn:uuid:{uuid.uuid4()}"
+    payload = {"iss": provider.did, "sub": "did:key:z6MkholderPlaceholder", "nbf": now - 30,
+               "iat": now - 30, "exp": now + 3600, "jti": vc_id,
+               "vc": {"@context": ["https://www.w3.org/2018/credentials/v1"],
+                      "id": vc_id, "type": TYPES,
+                      "issuer": provider.did, "issuanceDate": time.strftime(
+                          "%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 30)),
+                      "credentialSubject": {"id": "did:key:z6MkholderPlaceholder"},
+                      "credentialSchema": {"id": SCHEMA, "type": "FullJsonSchemaValidator2021"}}}
+    return sign_compact(payload, provider.key.private_key, kid=provider.key.kid, typ="JWT")
+
+
+async def _verdict(node: TestClient[Any, Any], jwt: str) -> tuple[str, bool]:
+    resp = await node.post("/v1/verify", json={"credential": jwt, "policy": {
+        "check_status": False, "check_schema": False, "require_holder_binding": False}})
+    body = await resp.json()
+    assert resp.status == 200, body
+    return body["verdict"], bool(body.get("cached"))
+
+
+@pytest.mark.redis
+async def test_revoked_tao_stops_its_credentials_verifying_on_every_node(
+        make_client: ClientFactory, redis_url: str) -> None:
+    h = Hierarchy()
+    a = await make_client(**h.settings(redis_url=redis_url))
+    b = await make_client(**h.settings(redis_url=redis_url, sync_mirror_peers=[base_url(a)]))
+    for node in (a, b):
+        await events_of(_services(node)).wait_listening()
+    provider = Actor()
+    assert (await push(a, h.bootstrap()))[0] == 200
+    assert (await push(a, h.es.batch([h.ti(provider)])))[0] == 200
+    await _eventually(lambda: accredited(b, provider.did))
+    jwt = _credential(provider)
+    for node in (a, b):
+        assert (await _verdict(node, jwt))[0] == "valid"
+        assert await _verdict(node, jwt) == ("valid", True)  # served from the result cache
+    assert (await push(a, h.eu.batch([revoke_issuer(h.tao_es)])))[0] == 200
+
+    async def invalid_on_b() -> bool:
+        return (await _verdict(b, jwt))[0] == "invalid"
+
+    await _eventually(invalid_on_b)
+    assert (await _verdict(a, jwt))[0] == "invalid"
