@@ -51,14 +51,22 @@ async def _true(value: bool) -> bool:
     return value
 
 
-@pytest.mark.redis
-async def test_change_on_one_node_is_seen_on_another_within_seconds(
-        make_client: ClientFactory, redis_url: str) -> None:
+async def _two_nodes_sharing_redis(make_client: ClientFactory, redis_url: str
+                                   ) -> tuple[Hierarchy, TestClient[Any, Any],
+                                              TestClient[Any, Any]]:
+    """A and B share one Redis; B mirrors A (no polling: only on A's events)."""
     h = Hierarchy()
     a = await make_client(**h.settings(redis_url=redis_url))
     b = await make_client(**h.settings(redis_url=redis_url, sync_mirror_peers=[base_url(a)]))
     for node in (a, b):
         await events_of(_services(node)).wait_listening()
+    return h, a, b
+
+
+@pytest.mark.redis
+async def test_change_on_one_node_is_seen_on_another_within_seconds(
+        make_client: ClientFactory, redis_url: str) -> None:
+    h, a, b = await _two_nodes_sharing_redis(make_client, redis_url)
     on_b: list[RegistryChanged] = []
 
     async def record(event: RegistryChanged) -> None:
@@ -112,11 +120,7 @@ async def _verdict(node: TestClient[Any, Any], jwt: str) -> tuple[str, bool]:
 @pytest.mark.redis
 async def test_revoked_tao_stops_its_credentials_verifying_on_every_node(
         make_client: ClientFactory, redis_url: str) -> None:
-    h = Hierarchy()
-    a = await make_client(**h.settings(redis_url=redis_url))
-    b = await make_client(**h.settings(redis_url=redis_url, sync_mirror_peers=[base_url(a)]))
-    for node in (a, b):
-        await events_of(_services(node)).wait_listening()
+    h, a, b = await _two_nodes_sharing_redis(make_client, redis_url)
     provider = Actor()
     assert (await push(a, h.bootstrap()))[0] == 200
     assert (await push(a, h.es.batch([h.ti(provider)])))[0] == 200

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.conftest import ClientFactory
@@ -90,3 +92,16 @@ async def test_postgres_node_pushes_and_an_sqlite_node_mirrors(
     assert result["status"] == "applied" and result["to"] == 4, str(result)
     assert await accredited(a, provider.did) and await accredited(b, provider.did)
     assert (await status(a))["log"]["hash"] == (await status(b))["peers"][0]["hash"]
+
+
+async def test_periodic_mirroring_catches_up_without_events(make_client: ClientFactory) -> None:
+    h = Hierarchy()
+    a = await make_client(**h.settings())
+    b = await make_client(**h.settings(sync_mirror_peers=[base_url(a)],
+                                       sync_mirror_interval_seconds=0.2))
+    assert (await push(a, h.bootstrap()))[0] == 200  # separate caches: no event reaches B
+    for _ in range(100):
+        if (await status(b))["log"]["seq"] == 3:
+            break
+        await asyncio.sleep(0.05)
+    assert (await status(b))["peers"][0]["seq"] == 3
