@@ -117,6 +117,14 @@ class Settings(BaseSettings):
     hr_webhook_backoff_seconds: float = 1.0
     hr_webhook_timeout_seconds: float = 5.0
 
+    # One trust decision across sources (docs/trust-sources.md). Default: the registry alone
+    # (plus an empty allow-list), any source sufficient.
+    trust_policy: str | None = None  # e.g. "ebsi | (etsi_tl & deqar)"
+    trust_allowlist: dict[str, list[str]] = Field(default_factory=dict)  # DID|sha256:… -> types
+    trust_denylist: list[str] = Field(default_factory=list)
+    trust_sources_file: Path | None = None  # JSON: LoTE, ETSI TL/LoTL, DEQAR, allow-list file
+    trust_stale_grace_seconds: int = 86_400  # past NextUpdate + this: unavailable
+
     def effective_database_url(self) -> str:
         """The store URL: ``DATABASE_URL`` or a SQLite file under ``data_dir``."""
         if self.database_url:

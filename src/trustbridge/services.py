@@ -61,6 +61,7 @@ async def build_services(settings: Settings) -> Services:
 ATTACH_MODULES: tuple[str, ...] = (
     "trustbridge.did.service",
     "trustbridge.registry.service",
+    "trustbridge.trust.service",
     "trustbridge.status.service",
     "trustbridge.verify.service",
     "trustbridge.registry.sync_service",

@@ -26,6 +26,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "trustbridge.api.oid4vp",
     "trustbridge.api.ui",
     "trustbridge.api.hr",
+    "trustbridge.api.trqp",
 )
 
 # Feature modules exposing ``middleware``, run inside ``problem_details`` (in this order).

@@ -401,7 +401,7 @@ def trust_details(answer: Any) -> dict[str, Any]:
     """The parts of a registry answer worth showing (chain, issuer name, country), as JSON."""
     out: dict[str, Any] = {}
     for name in ("chain", "partial_chain", "issuer_name", "name", "country", "jurisdiction",
-                 "accreditation", "attributes"):
+                 "accreditation", "attributes", "evidence", "since_then", "policy"):
         value = getattr(answer, name, None)
         if value is not None:
             out[name] = _jsonable(value)

@@ -56,13 +56,18 @@ def resolver_for(services: Services) -> Any:
 
 
 def registry_for(services: Services) -> Any:
-    getter = _getter("trustbridge.registry.service", "registry_of")
-    if getter is None:
-        return None
-    try:
-        return getter(services)
-    except (KeyError, RuntimeError, LookupError):
-        return None
+    """The combined trust decision (``trustbridge.trust``) when attached, else the registry;
+    both answer ``check_issuer`` the same way."""
+    for module, name in (("trustbridge.trust.service", "trust_of"),
+                         ("trustbridge.registry.service", "registry_of")):
+        getter = _getter(module, name)
+        if getter is None:
+            continue
+        try:
+            return getter(services)
+        except (KeyError, RuntimeError, LookupError):
+            continue
+    return None
 
 
 def formats_for(services: Services) -> list[CredentialFormat]:

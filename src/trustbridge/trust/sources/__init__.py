@@ -1,0 +1,1 @@
+"""One module per trust source, each implementing ``trust.interface.TrustSource``."""
