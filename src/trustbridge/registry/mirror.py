@@ -39,7 +39,7 @@ from trustbridge.registry.changelog import (
     sha256_hex,
     verify_chain,
 )
-from trustbridge.registry.sync import SyncEngine, Unit, UpstreamImport, entries_of
+from trustbridge.registry.sync import SyncEngine, Unit, UpstreamImport
 from trustbridge.registry.sync_store import PeerState, SyncStore
 from trustbridge.store.interface import Transaction
 
@@ -228,6 +228,13 @@ def _json(raw: bytes | str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise FetchError("peer answered a non-object", code="fetch.malformed")
     return data
+
+
+def entries_of(page: dict[str, Any]) -> list[LogEntry]:
+    raw = page.get("entries")
+    if not isinstance(raw, list):
+        raise ChainError("log page has no entries list", code="log.malformed")
+    return [LogEntry.from_json(e) for e in raw]
 
 
 def _group(entries: list[LogEntry]) -> list[_Group]:

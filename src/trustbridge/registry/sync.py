@@ -43,7 +43,6 @@ from trustbridge.registry.batch import (
 )
 from trustbridge.registry.changelog import (
     HEAD_TYP,
-    LogEntry,
     LogHead,
     chain_entries,
     sha256_hex,
@@ -362,14 +361,4 @@ class SyncEngine:
                 "next": entries[-1].seq if len(entries) == limit else None}
 
 
-def entries_of(page: Mapping[str, Any]) -> list[LogEntry]:
-    raw = page.get("entries")
-    if not isinstance(raw, list):
-        from trustbridge.registry.changelog import ChainError
-
-        raise ChainError("log page has no entries list", code="log.malformed")
-    return [LogEntry.from_json(e) for e in raw]
-
-
-__all__ = ["ApplyResult", "RegistryPort", "SyncEngine", "Unit", "UpstreamImport", "VerifiedBatch",
-           "entries_of"]
+__all__ = ["ApplyResult", "RegistryPort", "SyncEngine", "Unit", "UpstreamImport", "VerifiedBatch"]
