@@ -79,13 +79,15 @@ def prepare(n: int, batch_size: int) -> tuple[dict[str, Any], list[str]]:
     return settings, batches
 
 
-async def _fresh_pg(admin: str, name: str) -> str:
+async def _pg(admin: str, name: str, *, create: bool) -> str:
+    """(Re)create, or drop, a throwaway database next to ``admin``."""
     import asyncpg
 
     conn = await asyncpg.connect(admin)
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
     return admin.rsplit("/", 1)[0] + "/" + name
@@ -102,7 +104,8 @@ async def run_size(n: int, batch_size: int, postgres: str | None) -> dict[str, A
             for i in range(2):
                 extra: dict[str, Any] = dict(overrides)
                 if postgres:
-                    extra["database_url"] = await _fresh_pg(postgres, f"tb_bench_sync_{i}")
+                    extra["database_url"] = await _pg(postgres, f"tb_bench_sync_{i}",
+                                                      create=True)
                 if urls:
                     extra["sync_mirror_peers"] = [urls[0]]
                 settings = Settings(environment="test", data_dir=Path(tmp) / f"n{i}", **extra)
@@ -131,6 +134,9 @@ async def run_size(n: int, batch_size: int, postgres: str | None) -> dict[str, A
         finally:
             for server in servers:
                 await server.close()
+            if postgres:
+                for i in range(2):
+                    await _pg(postgres, f"tb_bench_sync_{i}", create=False)
     return {"issuers": n, "batches": len(batches), "prepare_s": round(prepared, 2),
             "push_s": round(push, 2), "mirror_s": round(mirror, 2),
             "push_per_s": round(n / push), "mirror_per_s": round(n / mirror),
