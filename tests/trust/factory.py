@@ -10,6 +10,7 @@ qualifying properties omitted).
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,7 +25,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from cryptography.x509.oid import NameOID
 from lxml import etree  # type: ignore[import-untyped]
-from signxml import methods  # type: ignore[attr-defined]
+from signxml import methods
 from signxml.signer import XMLSigner
 
 TSL = "http://uri.etsi.org/02231/v2#"
@@ -98,7 +99,7 @@ def _identity(parent: Any, certs: list[bytes]) -> None:
 
 def trusted_list(signer: Cert, *, sequence: int = 1, issued: datetime = T0,
                  next_update: datetime | None = None, territory: str = "AT",
-                 services: list[dict[str, Any]] = (), pointers: list[dict[str, Any]] = (),
+                 services: Sequence[dict[str, Any]] = (), pointers: Sequence[dict[str, Any]] = (),
                  tamper: bool = False) -> bytes:
     """A signed TS 119 612 list. ``services``: ``{name, type, certs: [der], status, since,
     history: [(status, since)]}``; ``pointers``: ``{location, certs: [der], territory}``."""
