@@ -125,7 +125,9 @@ async def test_trqp_authorization_and_recognition(make_client: ClientFactory) ->
     assert (await unsupported.json())["code"] == "trqp.action_unsupported"
     malformed = await client.post("/trqp/authorization", json={"entity_id": HS})
     assert malformed.status == 400
-    anchors = sorted(client.server.app["services"].components["registry"].anchors)
+    app = client.app
+    assert app is not None
+    anchors = sorted(app["services"].components["registry"].anchors)
     assert anchors, "the seeded registry declares a trust anchor"
     rec = await client.post("/trqp/recognition", json={**query, "entity_id": anchors[0],
                                                        "action": "recognize",
