@@ -44,10 +44,24 @@ class SyncComponent:
     last_upstream: UpstreamSummary | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _mirroring: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _mirror_queued: bool = False
 
     @property
     def node_did(self) -> str:
         return self.engine.node_key.did
+
+    def request_mirror(self) -> None:
+        """Pull the peers soon; a burst of events coalesces into one queued pull."""
+        if self._mirror_queued or not self.peers:
+            return
+        self._mirror_queued = True
+
+        async def pull() -> None:
+            async with self._mirroring:
+                self._mirror_queued = False
+            await self.mirror_all()
+
+        self.spawn(pull())
 
     async def mirror_all(self) -> list[MirrorResult]:
         """Pull every configured peer once (serialised: one pull at a time)."""
@@ -147,7 +161,7 @@ def _invalidator(services: Services, component: SyncComponent) -> Any:
                 await result
         if (event.node != component.node_did and component.peers
                 and services.settings.sync_mirror_on_event):
-            component.spawn(component.mirror_all())
+            component.request_mirror()
 
     return on_change
 
