@@ -97,6 +97,7 @@ class Settings(BaseSettings):
     sync_mirror_pinned: dict[str, str] = Field(default_factory=dict)  # peer URL -> node DID
     sync_mirror_interval_seconds: float = 0.0  # 0: no periodic mirroring
     sync_mirror_on_event: bool = True  # pull peers when another node announces a change
+    sync_head_max_age_seconds: float = 600.0  # older signed heads are replays: refused
     sync_upstream_url: str | None = None  # EBSI TIR v5 base, e.g. …/trusted-issuers-registry/v5
     sync_upstream_interval_seconds: float = 0.0  # 0: no periodic upstream import
     sync_page_size: int = 1000
@@ -112,6 +113,7 @@ class Settings(BaseSettings):
     hr_job_retention_seconds: int = 7 * 86_400  # finished jobs and results purged after this
     hr_idempotency_ttl_seconds: int = 86_400
     hr_api_keys: dict[str, str] = Field(default_factory=dict)  # sha256(key) hex -> tenant
+    hr_rate_limit_per_minute: int = 0  # POSTs per tenant per minute on batch/jobs; 0: off
     hr_webhook_allow_private: bool = False
     hr_webhook_max_attempts: int = 5
     hr_webhook_backoff_seconds: float = 1.0

@@ -4,6 +4,7 @@ the mirror stays at its last good state, with the error on its status."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -14,7 +15,16 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from tests.conftest import ClientFactory
-from tests.sync.support import Actor, Hierarchy, accredited, base_url, mirror, push, status
+from tests.sync.support import (
+    Actor,
+    Hierarchy,
+    accredited,
+    base_url,
+    mirror,
+    push,
+    revoke_issuer,
+    status,
+)
 
 Tamper = Callable[[str, bytes], bytes]
 
@@ -159,3 +169,23 @@ async def test_head_signed_by_another_key_or_gap_is_refused(
 
     p.tamper = forge_head
     await _refused(b, "log.head_signature_invalid", 3)
+
+
+async def test_replayed_old_head_is_refused_as_stale(make_client: ClientFactory,
+                                                     proxy: tuple[Proxy, str]) -> None:
+    """A man in the middle replays yesterday's head to freeze the mirror in the past."""
+    p, url = proxy
+    h = Hierarchy()
+    a = await make_client(**h.settings())
+    b = await make_client(**h.settings(sync_mirror_peers=[url], sync_head_max_age_seconds=0.5))
+    p.target = base_url(a)
+    assert (await push(a, h.bootstrap()))[0] == 200
+    old_head = await (await a.get("/v1/registry/log/head",
+                                  headers={"Accept": "application/jose"})).read()
+    assert (await mirror(b))[0]["status"] == "applied"
+    assert (await push(a, h.eu.batch([revoke_issuer(h.tao_es)])))[0] == 200
+    await asyncio.sleep(0.6)
+    p.tamper = lambda path, body: old_head if path == "/v1/registry/log/head" else body
+    await _refused(b, "log.head_stale", 3)
+    p.tamper = None
+    assert (await mirror(b))[0]["to"] == 4

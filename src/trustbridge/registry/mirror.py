@@ -4,6 +4,8 @@ One ``pull`` from a peer:
 
 1. fetch the signed head; verify its signature with the key of the ``node_did`` it names
    (pinned per peer once seen, or by configuration) -- ``log.head_signature_invalid``;
+   heads are signed when served, so one older than ``head_max_age`` (or from the future)
+   is a replayed head freezing us in the past -- ``log.head_stale``;
 2. refuse a head behind our cursor, or at our cursor with another hash -- ``log.fork``;
 3. page the entries after our cursor up to the head; recompute the hash chain from our
    cursor (``log.gap``, ``log.fork``, ``log.entry_tampered``) and require the last hash to
@@ -91,6 +93,7 @@ class Mirror:
     page_size: int = 1000
     pinned: dict[str, str] = field(default_factory=dict)  # peer URL -> expected node DID
     clock: Clock = system_clock
+    head_max_age: float = 600.0  # seconds; also the tolerated clock skew into the future
 
     async def pull(self, peer: str) -> MirrorResult:
         """Mirror ``peer`` (base URL) up to its signed head; refusals are recorded."""
@@ -168,6 +171,11 @@ class Mirror:
         except JoseError as exc:
             raise MirrorRefused(f"peer head signature: {exc}",
                                 code="log.head_signature_invalid") from exc
+        age = (self.clock() - head.signed_at).total_seconds()
+        if abs(age) > self.head_max_age:
+            raise MirrorRefused(f"peer head was signed {age:.0f} s ago (limit "
+                                f"{self.head_max_age:.0f} s): a replayed or badly dated head",
+                                code="log.head_stale")
         return head
 
     async def _entries(self, peer: str, after: int, upto: int

@@ -183,7 +183,8 @@ async def attach(services: Services) -> None:
     mirror = Mirror(engine=engine, store=store, getter=getter, resolver=resolver,
                     page_size=s.sync_page_size,
                     pinned={k.rstrip("/"): v for k, v in s.sync_mirror_pinned.items()},
-                    clock=lambda: services.clock())
+                    clock=lambda: services.clock(),
+                    head_max_age=s.sync_head_max_age_seconds)
     upstream = UpstreamSync(engine=engine, getter=getter,
                             page_size=min(s.sync_page_size, MAX_TIR_PAGE))
     component = SyncComponent(engine, store, events, mirror, upstream, registry,
