@@ -77,3 +77,14 @@ async def test_concurrent_duplicates_across_nodes_on_redis(make_client: ClientFa
     assert sorted(statuses) == [200, 409]
     replay = await b.post("/v1/verify/batch", json=BIG, headers={"Idempotency-Key": "dup-redis"})
     assert replay.status == 200 and replay.headers["Idempotent-Replayed"] == "true"
+
+
+async def test_presentation_request_created_once(make_client: ClientFactory) -> None:
+    client = await make_client(**demo_settings())
+    body = {"types": ["VerifiableAttestation"]}
+    headers = {"Idempotency-Key": "wallet-ask-1"}
+    first = await client.post("/v1/presentation-requests", json=body, headers=headers)
+    assert first.status == 201, await first.text()
+    again = await client.post("/v1/presentation-requests", json=body, headers=headers)
+    assert again.status == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert (await again.json())["id"] == (await first.json())["id"]

@@ -137,3 +137,17 @@ async def test_results_purged_after_retention(make_client: ClientFactory) -> Non
     await asyncio.sleep(0.01)
     await hr.store.purge_expired(hr.worker.now())
     assert (await client.get(location)).status == 404
+
+
+async def test_rate_limit_per_tenant_answers_429(make_client: ClientFactory) -> None:
+    client = await make_client(**demo_settings(hr_api_keys=KEYS, hr_rate_limit_per_minute=2))
+    a, b = {"X-API-Key": "key-a"}, {"X-API-Key": "key-b"}
+    body = {"items": [vp_item()]}
+    statuses = [(await client.post("/v1/verify/batch", json=body, headers=a)).status
+                for _ in range(2)]
+    assert statuses == [200, 200]
+    resp = await client.post("/v1/jobs", json=body, headers=a)
+    assert resp.status == 429
+    assert (await resp.json())["code"] == "request.rate_limited"
+    assert 1 <= int(resp.headers["Retry-After"]) <= 60
+    assert (await client.post("/v1/jobs", json=body, headers=b)).status == 202  # own budget

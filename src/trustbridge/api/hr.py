@@ -20,6 +20,7 @@ from trustbridge.errors import InputError, NotFound
 from trustbridge.hr.items import ItemOutcome, summary_counts
 from trustbridge.hr.job_store import QUEUED, Job
 from trustbridge.hr.jobs import millis
+from trustbridge.hr.rate_limits import limited
 from trustbridge.hr.receipts import ReceiptError, verify_receipt
 from trustbridge.hr.service import HrComponent, hr_of
 from trustbridge.hr.tenants import tenant_of
@@ -131,10 +132,12 @@ def _check_count(items: list[Any], limit: int) -> None:
     summary="Verify up to hr_batch_max_items presentations/credentials; results in item order.",
     tags=TAGS, body=BatchRequest, response=BatchResponse,
     responses={200: "One result per item (a report, or an inline problem)",
-               400: "Not a batch, or too many items", 401: "API key required or invalid"},
+               400: "Not a batch, or too many items", 401: "API key required or invalid",
+               429: "Rate limit; see Retry-After"},
 )
 async def verify_batch(request: web.Request) -> web.Response:
-    tenant_of(request)
+    if (refused := await limited(request, tenant_of(request))) is not None:
+        return refused
     body = await read_model(request, BatchRequest)
     _check_count(body.items, request.app["settings"].hr_batch_max_items)
     outcomes = await _hr(request).runner.run(body.items, receipts=body.receipts)
@@ -161,10 +164,12 @@ def _view(job: Job, results: list[ItemOutcome] | None = None,
     summary="Queue a large verification job; poll GET /v1/jobs/{id} or await the webhook.",
     tags=TAGS, body=JobRequest, response=JobView,
     responses={202: "Queued; Location names the job", 400: "Not a job, or too many items",
-               401: "API key required or invalid"},
+               401: "API key required or invalid", 429: "Rate limit; see Retry-After"},
 )
 async def create_job(request: web.Request) -> web.Response:
     tenant = tenant_of(request)
+    if (refused := await limited(request, tenant)) is not None:
+        return refused
     settings = request.app["settings"]
     body = await read_model(request, JobRequest)
     _check_count(body.items, settings.hr_job_max_items)
