@@ -188,6 +188,9 @@ def load_ti_accreditations() -> dict[str, str]:
     return found
 
 
+# A well-formed ESCO skill URI that is NOT a real ESCO entry (the demo must not claim one).
+ILLUSTRATIVE_ESCO_SKILL = "http://data.europa.eu/esco/skill/0e1a7c53-5c9b-4c6f-9d0e-3f5d7a2b1c40"
+
 # Annex I of the Council Recommendation on micro-credentials, in the flat shape
 # trustbridge.microcred reads (docs/microcredentials.md): every mandatory element is present.
 EV_ACHIEVEMENT: dict[str, Any] = {
@@ -196,8 +199,8 @@ EV_ACHIEVEMENT: dict[str, Any] = {
     "ects": 2, "workloadHours": 50, "eqfLevel": 4,
     "learningOutcomes": [
         {"text": "De-energise a high-voltage battery system and secure it against reconnection",
-         "escoSkills": [{"id": "http://data.europa.eu/esco/skill/0e1a7c53-5c9b-4c6f-9d0e-3f5d7a2b1c40",
-                         "label": "apply high-voltage safety procedures (illustrative URI, not a real ESCO entry)"}]},
+         "escoSkills": [{"id": ILLUSTRATIVE_ESCO_SKILL, "label": "apply high-voltage safety "
+                         "procedures (illustrative URI, not a real ESCO entry)"}]},
         {"text": "Verify the absence of voltage with a rated two-pole tester"},
         {"text": "Select, inspect and use insulating personal protective equipment"},
     ],
