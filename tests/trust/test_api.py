@@ -135,3 +135,27 @@ async def test_trqp_authorization_and_recognition(make_client: ClientFactory) ->
     assert (await rec.json())["recognized"] is True
     rec = await client.post("/trqp/recognition", json={**query, "action": "recognize"})
     assert (await rec.json())["recognized"] is False
+
+
+async def test_remote_trqp_registry_as_a_source(make_client: ClientFactory,
+                                                tmp_path: Path) -> None:
+    remote = await make_client(trust_allowlist={HS: ["VerifiableDiploma"]})
+    conf = tmp_path / "sources.json"
+    conf.write_text(json.dumps({"trqp": [{"name": "remote", "authority_id": "did:web:eco.example",
+                                          "url": str(remote.make_url("/trqp"))}]}))
+    node = await make_client(trust_sources_file=conf, did_web_allow_private=True,
+                             trust_policy="remote")
+    resp = await node.get("/v1/trust/decision", params={"issuer": HS,
+                                                        "type": "VerifiableDiploma"})
+    body = await resp.json()
+    assert body["status"] == "trusted", body
+    remote_answer = next(e for e in body["evidence"] if e["source"] == "remote")
+    assert remote_answer["code"] == "trust.trqp.authorized"
+    assert remote_answer["evidence"]["answers"][0]["authorized"] is True
+    no = await node.get("/v1/trust/decision", params={"issuer": HS, "type": "Passport"})
+    assert (await no.json())["code"] == "trust.trqp.not_authorized"
+    await remote.close()  # the remote registry goes away: unavailable, never trusted
+    gone = await node.get("/v1/trust/decision", params={"issuer": HS,
+                                                       "type": "VerifiableDiploma"})
+    assert ((await gone.json())["status"], (await gone.json())["code"]) == (
+        "unknown", "trust.trqp.unavailable")

@@ -31,6 +31,7 @@ from trustbridge.trust.sources.deqar import DeqarSource
 from trustbridge.trust.sources.ebsi import EbsiRegistrySource
 from trustbridge.trust.sources.etsi_tl import DEFAULT_SERVICE_TYPES, TrustedListSource
 from trustbridge.trust.sources.lote import LoteSource
+from trustbridge.trust.sources.trqp import TrqpSource
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,9 @@ def sources_from_file(path: Path, *, clock: Clock, fetcher: SafeFetcher | None
         out.append(DeqarSource.from_file(item.get("name", "deqar"),
                                          _paths(base, item["export"])[0],
                                          item.get("mapping", {}), loaded_at=clock()))
+    for item in conf.get("trqp", []):
+        out.append(TrqpSource(item.get("name", "trqp"), item["url"],
+                              authority_id=item["authority_id"], fetcher=fetcher))
     allow = conf.get("allowlist_file")
     return out, (_paths(base, allow)[0] if allow else None)
 
