@@ -160,3 +160,23 @@ async def test_lotl_pointer_with_wrong_certificate_is_refused(
     got = await src.evaluate(chain_subject(pki, datetime(2024, 2, 1, tzinfo=UTC)))
     assert (got.status, got.code) == (SourceStatus.UNAVAILABLE, "trust.tl.unavailable")
     assert "signature" in got.reason
+
+
+def test_signature_over_a_fragment_only_is_refused(pki: Pki) -> None:
+    from lxml import etree  # type: ignore[import-untyped]
+    from signxml import methods
+    from signxml.signer import XMLSigner
+
+    raw = trusted_list(pki.list_signer, services=[{"certs": [pki.ca.der]}])
+    root = etree.fromstring(raw)
+    for sig in root.findall("{http://www.w3.org/2000/09/xmldsig#}Signature"):
+        root.remove(sig)
+    info = root.find("{http://uri.etsi.org/02231/v2#}SchemeInformation")
+    info.set("Id", "scheme")
+    signed = XMLSigner(method=methods.enveloped, signature_algorithm="ecdsa-sha256",
+                       digest_algorithm="sha256").sign(
+        root, key=pki.list_signer.key_pem, cert=[pki.list_signer.pem.decode()],
+        reference_uri="#scheme")
+    with pytest.raises(InputError) as exc:  # the services are not covered by the signature
+        parse_trusted_list(etree.tostring(signed), [pki.list_signer.cert])
+    assert exc.value.code in {"trust.tl.signature_scope", "trust.tl.signature_invalid"}

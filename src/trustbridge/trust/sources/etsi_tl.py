@@ -105,6 +105,18 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Fal
                           remove_comments=True)
 
 
+def _signature_config() -> Any:
+    """Enveloped at the top level (TS 119 612 §5.7.1), public-key algorithms only (no HMAC,
+    no SHA-1), any number of references (XAdES adds one for its SignedProperties)."""
+    from signxml.algorithms import SignatureMethod
+    from signxml.verifier import SignatureConfiguration
+
+    methods = frozenset(m for m in SignatureMethod
+                        if "SHA1" not in m.name and "HMAC" not in m.name)
+    return SignatureConfiguration(location="./", expect_references=True,
+                                  signature_methods=methods)
+
+
 def verify_signed_list(raw: bytes, pinned: Sequence[x509.Certificate]) -> tuple[Any, str]:
     """Step 1: the signed root element and the pinned signer's subject, or ``InputError``."""
     from signxml.exceptions import InvalidInput
@@ -118,18 +130,19 @@ def verify_signed_list(raw: bytes, pinned: Sequence[x509.Certificate]) -> tuple[
     for cert in pinned:
         pem = cert.public_bytes(encoding=_PEM).decode()
         try:
-            result = XMLVerifier().verify(raw, x509_cert=pem, parser=_PARSER)
+            results = XMLVerifier().verify(raw, x509_cert=pem, parser=_PARSER,
+                                           expect_config=_signature_config())
         except (XmlInvalidSignature, InvalidInput, ValueError) as exc:
             errors.append(str(exc))
             continue
-        if isinstance(result, list):
-            raise InputError("a trusted list carries exactly one signature",
-                             code="trust.tl.signature_scope")
-        signed = result.signed_xml
-        if signed is None or etree.QName(signed).localname != "TrustServiceStatusList":
-            raise InputError("the signature does not cover the whole trusted list",
-                             code="trust.tl.signature_scope")
-        return signed, cert.subject.rfc4514_string()
+        # the reference covering the whole list (URI=""), not a fragment of it
+        for result in results if isinstance(results, list) else [results]:
+            signed = result.signed_xml
+            if signed is not None and etree.QName(signed).localname == "TrustServiceStatusList" \
+                    and signed.getparent() is None:
+                return signed, cert.subject.rfc4514_string()
+        raise InputError("the signature does not cover the whole trusted list",
+                         code="trust.tl.signature_scope")
     raise InputError(f"trusted list signature not valid for any pinned certificate: "
                      f"{errors[-1] if errors else ''}", code="trust.tl.signature_invalid")
 
