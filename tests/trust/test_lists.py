@@ -171,3 +171,24 @@ async def test_combined_policy_and_later_withdrawal_reported() -> None:
     assert then.since_then["code"] == "trust.lote.withdrawn"
     strict = await service.decide(AKADEMIE, at=datetime(2024, 1, 1, tzinfo=UTC))
     assert strict.status == "not_trusted"
+
+
+async def test_last_good_copy_survives_a_restart_through_the_cache(tmp_path: Path) -> None:
+    from trustbridge.cache.memory import MemoryCache
+
+    cache = MemoryCache()
+    path = tmp_path / "lote.json"
+    shutil.copy(LOTE, path)
+    clock = Clockwork(datetime(2026, 2, 1, tzinfo=UTC))
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    first = LoteSource("lote", str(path), clock=clock, cache=cache, sha256=None)
+    assert (await first.evaluate(subject(HS, at))).status is SourceStatus.TRUSTED
+    path.unlink()  # the publisher is down when the node restarts
+    again = LoteSource("lote", str(path), clock=clock, cache=cache)
+    got = await again.evaluate(subject(HS, at))
+    assert got.status is SourceStatus.TRUSTED
+    assert "cached copy" in got.evidence["refresh_error"]
+    assert got.fetched_at == datetime(2026, 2, 1, tzinfo=UTC)  # when it was really fetched
+    # a cached copy is verified again: pinned to another digest, it is refused
+    pinned = LoteSource("lote", str(path), clock=clock, cache=cache, sha256="00" * 32)
+    assert (await pinned.evaluate(subject(HS, at))).status is SourceStatus.UNAVAILABLE

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from trustbridge.cache import Cache
 from trustbridge.clock import Clock
 from trustbridge.errors import FetchError, InputError
 from trustbridge.fetch import SafeFetcher, fetcher_of
@@ -124,8 +125,8 @@ def _location(base: Path, value: str) -> str:
     return str(path if path.is_absolute() else base / path)
 
 
-def sources_from_file(path: Path, *, clock: Clock, fetcher: SafeFetcher | None
-                      ) -> tuple[list[TrustSource], Path | None]:
+def sources_from_file(path: Path, *, clock: Clock, fetcher: SafeFetcher | None,
+                      cache: Cache | None = None) -> tuple[list[TrustSource], Path | None]:
     """The list sources described by ``trust_sources_file`` (docs/trust-sources.md), and
     an allow-list file it names."""
     from trustbridge.trust.sources.etsi_tl import load_certificates
@@ -140,7 +141,7 @@ def sources_from_file(path: Path, *, clock: Clock, fetcher: SafeFetcher | None
     for item in conf.get("lote", []):
         out.append(LoteSource(item.get("name", "lote"), _location(base, item["location"]),
                               clock=clock, fetcher=fetcher, sha256=item.get("sha256"),
-                              service_types=item.get("service_types", ())))
+                              service_types=item.get("service_types", ()), cache=cache))
     for item in conf.get("etsi_tl", []):
         certs = load_certificates(p.read_bytes() for p in _paths(base, item.get("lotl_certs")))
         lists = [(_location(base, entry["location"]),
@@ -149,7 +150,8 @@ def sources_from_file(path: Path, *, clock: Clock, fetcher: SafeFetcher | None
         out.append(TrustedListSource(
             item.get("name", "etsi_tl"), clock=clock, fetcher=fetcher,
             lotl=_location(base, item["lotl"]) if item.get("lotl") else None, lotl_certs=certs,
-            lists=lists, service_types=item.get("service_types", DEFAULT_SERVICE_TYPES)))
+            lists=lists, service_types=item.get("service_types", DEFAULT_SERVICE_TYPES),
+            cache=cache))
     for item in conf.get("deqar", []):
         out.append(DeqarSource.from_file(item.get("name", "deqar"),
                                          _paths(base, item["export"])[0],
@@ -172,7 +174,8 @@ def build_trust(services: Services) -> TrustService:
     if s.trust_sources_file is not None:
         listed, allow_file = sources_from_file(s.trust_sources_file,
                                                clock=lambda: services.clock(),
-                                               fetcher=fetcher_of(services))
+                                               fetcher=fetcher_of(services),
+                                               cache=services.cache)
     sources.append(AllowListSource.from_settings(s.trust_allowlist, s.trust_denylist,
                                                  allow_file))
     sources.extend(listed)

@@ -4,12 +4,17 @@ TS 119 602 expect relying parties to keep using the last valid list until it exp
 
 The parse function does the verification (signature, pinned digest), so a copy read back
 is always one that passed it; a refresh that fails verification changes nothing.
+With a shared ``Cache``, the last good raw bytes are kept there too, so a restarted node
+(or another node) whose first fetch fails starts from that copy -- verified again when
+read back, never trusted because it was once verified.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from trustbridge.cache import Cache
 from trustbridge.clock import Clock
 from trustbridge.errors import TrustBridgeError
 from trustbridge.fetch import SafeFetcher
@@ -27,6 +33,8 @@ T = TypeVar("T")
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 # With no NextUpdate a list is re-read this often (a file may change under us).
 DEFAULT_REFRESH = timedelta(hours=1)
+CACHE_PREFIX = "trust:list:"
+CACHE_TTL = 30 * 86_400.0
 
 
 @dataclass(frozen=True)
@@ -47,8 +55,8 @@ class ListFeed(Generic[T]):
     def __init__(self, location: str, parse: Callable[[bytes], T],
                  next_update_of: Callable[[T], datetime | None], *, clock: Clock,
                  fetcher: SafeFetcher | None = None, accept: str = "*/*",
-                 max_bytes: int = DEFAULT_MAX_BYTES, refresh: timedelta = DEFAULT_REFRESH
-                 ) -> None:
+                 max_bytes: int = DEFAULT_MAX_BYTES, refresh: timedelta = DEFAULT_REFRESH,
+                 cache: Cache | None = None) -> None:
         self.location = location
         self._parse = parse
         self._next_update_of = next_update_of
@@ -60,6 +68,8 @@ class ListFeed(Generic[T]):
         self._snapshot: Snapshot[T] | None = None
         self._checked_at: datetime | None = None
         self._lock = asyncio.Lock()
+        self._cache = cache
+        self._cache_key = CACHE_PREFIX + hashlib.sha256(location.encode()).hexdigest()
         self.last_error: str | None = None
 
     def _due(self, now: datetime) -> bool:
@@ -101,11 +111,46 @@ class ListFeed(Generic[T]):
             self.last_error = getattr(exc, "message", None) or str(exc)
             log.warning("trust list %s not refreshed (keeping the previous copy: %s): %s",
                         self.location, self._snapshot is not None, self.last_error)
+            if self._snapshot is None:
+                await self._from_cache()
             return
         self.last_error = None
-        self._snapshot = Snapshot(value=value, location=self.location,
-                                  digest=hashlib.sha256(raw).hexdigest(), fetched_at=now,
-                                  next_update=self._next_update_of(value))
+        self._snapshot = self._snap(raw, value, now)
+        await self._to_cache(raw, now)
+
+    def _snap(self, raw: bytes, value: T, fetched_at: datetime) -> Snapshot[T]:
+        return Snapshot(value=value, location=self.location,
+                        digest=hashlib.sha256(raw).hexdigest(), fetched_at=fetched_at,
+                        next_update=self._next_update_of(value))
+
+    async def _to_cache(self, raw: bytes, now: datetime) -> None:
+        if self._cache is None:
+            return
+        record = {"fetched_at": now.isoformat(), "raw": base64.b64encode(raw).decode()}
+        try:
+            await self._cache.set(self._cache_key, json.dumps(record).encode(), ttl=CACHE_TTL)
+        except Exception:  # a cache outage must not lose the fresh copy we hold
+            log.warning("trust list %s: copy not written to the cache", self.location)
+
+    async def _from_cache(self) -> None:
+        """The last good copy another run stored, verified again by ``parse``."""
+        if self._cache is None:
+            return
+        try:
+            hit = await self._cache.get(self._cache_key)
+            if hit is None:
+                return
+            record = json.loads(hit)
+            raw = base64.b64decode(record["raw"])
+            fetched_at = datetime.fromisoformat(record["fetched_at"])
+            value = self._parse(raw)
+        except Exception as exc:  # unreadable or no longer verifying: ignore it
+            log.warning("trust list %s: cached copy refused: %s", self.location,
+                        getattr(exc, "message", None) or exc)
+            return
+        self._snapshot = self._snap(raw, value, fetched_at)
+        self.last_error = f"{self.last_error} (serving the cached copy of " \
+                          f"{fetched_at.isoformat()})"
 
 
 __all__ = ["ListFeed", "Snapshot"]

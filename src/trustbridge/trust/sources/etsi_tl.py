@@ -30,6 +30,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
 
+from trustbridge.cache import Cache
 from trustbridge.clock import Clock
 from trustbridge.errors import InputError
 from trustbridge.fetch import SafeFetcher
@@ -227,10 +228,12 @@ class TrustedListSource:
                  lotl_certs: Sequence[x509.Certificate] = (),
                  lists: Sequence[tuple[str, Sequence[x509.Certificate]]] = (),
                  fetcher: SafeFetcher | None = None,
-                 service_types: Sequence[str] = DEFAULT_SERVICE_TYPES) -> None:
+                 service_types: Sequence[str] = DEFAULT_SERVICE_TYPES,
+                 cache: Cache | None = None) -> None:
         self.name = name
         self.clock = clock
         self.fetcher = fetcher
+        self.cache = cache
         self.service_types = frozenset(service_types)
         self.lotl = self._feed(lotl, lotl_certs) if lotl else None
         self.feeds: dict[str, ListFeed[TrustedList]] = {
@@ -240,7 +243,7 @@ class TrustedListSource:
         pinned = tuple(certs)
         return ListFeed(location, lambda raw: parse_trusted_list(raw, pinned),
                         lambda tl: tl.next_update, clock=self.clock, fetcher=self.fetcher,
-                        accept=f"{TSL_MIME}, application/xml, text/xml")
+                        accept=f"{TSL_MIME}, application/xml, text/xml", cache=self.cache)
 
     async def _lists(self) -> tuple[list[tuple[ListFeed[TrustedList], Any]], list[str]]:
         problems: list[str] = []

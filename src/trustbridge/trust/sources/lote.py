@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from trustbridge.cache import Cache
 from trustbridge.clock import Clock
 from trustbridge.errors import InputError
 from trustbridge.fetch import SafeFetcher
@@ -171,13 +172,13 @@ class LoteSource:
 
     def __init__(self, name: str, location: str, *, clock: Clock,
                  fetcher: SafeFetcher | None = None, sha256: str | None = None,
-                 service_types: Sequence[str] = ()) -> None:
+                 service_types: Sequence[str] = (), cache: Cache | None = None) -> None:
         self.name = name
         self.service_types = frozenset(service_types)
         self.feed: ListFeed[Lote] = ListFeed(
             location, lambda raw: parse_lote(raw, pinned_sha256=sha256),
             lambda lote: lote.next_update, clock=clock, fetcher=fetcher,
-            accept="application/json")
+            accept="application/json", cache=cache)
 
     async def evaluate(self, subject: TrustSubject) -> SourceAnswer:
         snap = await self.feed.current()
