@@ -48,12 +48,20 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"non-standard JSON constant {name}")
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Refuse duplicate keys: a proxy and this service could each pick a different one."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ValueError("duplicate key in a JSON object")
+    return obj
+
+
 def parse_json_bytes(raw: bytes | str, *, max_depth: int) -> Any:
-    """Strict JSON: no NaN/Infinity, bounded depth, UTF-8 only."""
+    """Strict JSON: no NaN/Infinity, no duplicate keys, bounded depth, UTF-8 only."""
     if json_depth_exceeds(raw, max_depth):
         raise InputError(f"JSON nesting deeper than {max_depth} levels", code="request.too_deep")
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        return json.loads(raw, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except (ValueError, RecursionError) as exc:
         raise InputError(f"request body is not valid JSON: {exc}", code="request.malformed_json") \
             from exc

@@ -73,7 +73,7 @@ async def verify_with_didkit(document: Mapping[str, Any], *, presentation: bool,
     fn = didkit.verify_presentation if presentation else didkit.verify_credential
     try:
         result = await fn(json.dumps(document), json.dumps(options))
-    except DIDKIT_ERROR as exc:
+    except (DIDKIT_ERROR, ValueError) as exc:  # ValueError: its JSON-LD parser refused input
         await _settle()
         raise DidkitError(f"didkit rejected the document: {exc}",
                           code="signature.invalid") from exc

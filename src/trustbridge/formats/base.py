@@ -245,6 +245,8 @@ def parse_datetime(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     text = value.strip()
+    if not text.isprintable():  # fromisoformat ignores a trailing NUL
+        return None
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     try:

@@ -69,6 +69,12 @@ def _date_claim(payload: Mapping[str, Any], name: str) -> datetime | None:
     return parse_datetime(value)
 
 
+def _unusable_dates(payload: Mapping[str, Any]) -> list[str]:
+    """Date claims present but not a usable NumericDate (RFC 7519 §2): a string, a bool, a
+    value beyond ``datetime`` -- refused, never read as "no such bound"."""
+    return [c for c in ("nbf", "exp", "iat") if c in payload and _date_claim(payload, c) is None]
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
@@ -126,6 +132,7 @@ class JwtVcFormat:
             credential = copy.deepcopy(payload)
         version = vcdm_version_of(credential)
         nbf, exp, iat = (_date_claim(payload, c) for c in ("nbf", "exp", "iat"))
+        conflicts += _unusable_dates(payload)
         start_field, end_field = (("validFrom", "validUntil") if version == "2.0"
                                   else ("issuanceDate", "expirationDate"))
         # iss -> issuer
@@ -188,6 +195,7 @@ class JwtVcFormat:
             presentation: dict[str, Any] = copy.deepcopy(dict(payload["vp"]))
         else:
             presentation = copy.deepcopy(payload)
+        conflicts += _unusable_dates(payload)
         iss = payload.get("iss")
         holder_claim = presentation.get("holder")
         holder_embedded = (holder_claim if isinstance(holder_claim, str)

@@ -178,6 +178,11 @@ class SdJwtVcFormat:
         iss = claims.get("iss")
         issuer = iss if isinstance(iss, str) else None
         nbf, exp, iat = (_numeric_date(claims, c) for c in ("nbf", "exp", "iat"))
+        unusable = [c for c in ("nbf", "exp", "iat") if c in claims and
+                    _numeric_date(claims, c) is None]
+        if unusable:  # never read a string/overflowing date as "no such bound"
+            raise InputError(f"{unusable} not NumericDates (RFC 7519 §2)",
+                             code="sd_jwt.malformed")
         subject: dict[str, Any] = {k: v for k, v in claims.items() if k not in ENVELOPE_CLAIMS}
         sub = claims.get("sub")
         if isinstance(sub, str):
