@@ -8,6 +8,7 @@ Duplicate keys are refused because two parsers may pick different values
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from trustbridge.crypto._errors import MalformedInput
@@ -15,24 +16,28 @@ from trustbridge.crypto._errors import MalformedInput
 MAX_DEPTH = 64
 
 
+# A JSON string literal (valid JSON only; in invalid text an unmatched quote leaves the rest
+# in place, which can only over-count depth, and json.loads refuses such text anyway).
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
 def _depth_exceeds(text: str, limit: int) -> bool:
+    """True if brackets outside strings nest deeper than ``limit``.
+
+    Hot path (every JWS header and payload): text with at most ``limit`` opening brackets
+    cannot nest deeper, so most documents skip the scan; the scan itself walks only the
+    brackets left once string literals are removed, in C (re), not character by character.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return False
     depth = 0
-    in_str = escaped = False
-    for ch in text:
-        if in_str:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch in "[{":
+    for match in _BRACKET.finditer(_STRING.sub("", text)):
+        if match.group() in "[{":
             depth += 1
             if depth > limit:
                 return True
-        elif ch in "]}":
+        else:
             depth -= 1
     return False
 
