@@ -19,6 +19,13 @@ from trustbridge.store.interface import Row, Transaction
 from trustbridge.store.migrations import MIGRATIONS
 
 _MIGRATION_LOCK = 0x7472757374  # "trust"
+# The server or the connection went away (terminated, refused, dropped database, broken
+# protocol state): infrastructure, a 503 -- never a 500. Constraint errors are not here.
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError,
+    asyncpg.InsufficientResourcesError, asyncpg.InvalidCatalogNameError,
+    asyncpg.ObjectNotInPrerequisiteStateError)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -69,12 +76,20 @@ class PostgresDatabase:
         return cls(pool)
 
     @asynccontextmanager
+    async def _acquire(self) -> AsyncIterator[Any]:
+        try:
+            async with self._pool.acquire() as conn:
+                yield conn
+        except _UNAVAILABLE as exc:
+            raise InfrastructureError(f"PostgreSQL unavailable: {exc}") from exc
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._acquire() as conn, conn.transaction():
             yield _PgTx(conn)
 
     async def execute(self, sql: str, *args: Any) -> None:
-        async with self._pool.acquire() as conn:
+        async with self._acquire() as conn:
             await conn.execute(_pg(sql), *args)
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -82,11 +97,11 @@ class PostgresDatabase:
             await tx.executemany(sql, rows)
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        async with self._pool.acquire() as conn:
+        async with self._acquire() as conn:
             return await _PgTx(conn).fetch(sql, *args)
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        async with self._pool.acquire() as conn:
+        async with self._acquire() as conn:
             return await _PgTx(conn).fetchrow(sql, *args)
 
     async def migrate(self) -> list[str]:
