@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import sys
 import time
 from collections import Counter
@@ -185,3 +186,22 @@ async def test_duplicate_keys_in_request_body_refused(make_client: ClientFactory
                              headers={"Content-Type": "application/json"})
     assert resp.status == 400 or resp.status == 422, resp.status
     assert (await resp.json(content_type=None))["code"]
+
+
+async def test_logs_carry_no_credential_or_personal_data(
+        make_client: ClientFactory, caplog: pytest.LogCaptureFixture) -> None:
+    """Forged and valid inputs alike: no token, no name, no subject DID in any log line."""
+    client = await make_client(schema_store_dir=ROOT / "fixtures" / "ebsi" / "schemas",
+                               schema_fetch_remote=False)
+    base = fc.bases()[0]
+    forged = next(m for m in fc.corpus() if m.base is not base and m.category == "subject")
+    with caplog.at_level(logging.DEBUG):
+        for body in (fc.Mutation("base", base.name, base, base.kind, base.input, base.nonce,
+                                 base.audience).as_request(), forged.as_request()):
+            resp = await client.post("/v1/verify", json=body)
+            assert resp.status == 200
+    text = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert '"verdict"' in text  # the access log line is there
+    holder = fc.Keys().holder.did
+    for secret in (str(base.input)[:40], str(base.input).split(".")[1][:40], "Ane", holder):
+        assert secret not in text, secret
