@@ -1,0 +1,174 @@
+"""Resource limits and access control at the HTTP edge (real app on 127.0.0.1).
+
+* a 10 MiB body is a 413 before it is read, deep nesting a 400 before it is parsed, a VP
+  with more credentials than the cap is ``invalid`` -- all bounded in time;
+* fifty concurrent verifications naming the same uncached did:web issuer fetch its DID
+  document once (single flight) and all agree;
+* every registry write refuses anonymous and wrongly-authorised callers; the other write
+  endpoints refuse what they must (signed batches, the demo issuer) -- never a 2xx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import ssl
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+from aiohttp import web
+
+from tests.conftest import ClientFactory
+from tests.hostile.test_forgery_corpus import fc
+
+ADMIN = "hostile-admin-token-0123456789"
+DEMO_VP = fc.bases()[0]
+
+
+async def test_ten_mib_body_is_413_and_quick(make_client: ClientFactory) -> None:
+    client = await make_client()
+    body = io.BytesIO(b'{"credential": "' + b"A" * (10 * 1024 * 1024) + b'"}')
+    started = time.monotonic()
+    resp = await client.post("/v1/verify", data=body,
+                             headers={"Content-Type": "application/json"})
+    assert resp.status == 413
+    assert (await resp.json(content_type=None))["code"]
+    assert time.monotonic() - started < 5
+
+
+async def test_deep_nesting_is_400_before_parsing(make_client: ClientFactory) -> None:
+    client = await make_client()
+    body = '{"credential": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    resp = await client.post("/v1/verify", data=body,
+                             headers={"Content-Type": "application/json"})
+    assert resp.status == 400
+    assert (await resp.json(content_type=None))["code"] == "request.too_deep"
+
+
+async def test_many_credentials_in_one_vp_are_capped(make_client: ClientFactory) -> None:
+    keys = fc.Keys()
+    header, payload = fc.dec_segment(DEMO_VP.input, 0), fc.dec_segment(DEMO_VP.input, 1)
+    vc = payload["vp"]["verifiableCredential"][0]
+    payload["vp"]["verifiableCredential"] = [vc] * 200
+    vp = fc.jws(header, payload, keys.holder)
+    client = await make_client()
+    started = time.monotonic()
+    resp = await client.post("/v1/verify", json={"presentation": vp, "nonce": DEMO_VP.nonce,
+                                                 "audience": DEMO_VP.audience,
+                                                 "at": DEMO_VP.at})
+    assert resp.status in (200, 400, 413)
+    if resp.status == 200:
+        data = await resp.json()
+        assert data["verdict"] == "invalid"
+        codes = [c["code"] for c in data["checks"]]
+        assert "structure.too_many_credentials" in codes, codes
+    assert time.monotonic() - started < 10
+
+
+# -- single flight for one uncached did:web issuer ---------------------------------------------
+
+class DidHost:
+    def __init__(self) -> None:
+        self.hits = 0
+        self.document: dict[str, Any] = {}
+        self.authority = ""
+
+
+@pytest.fixture
+async def did_host(tmp_path: Path) -> AsyncIterator[tuple[DidHost, Path]]:
+    ca = trustme.CA()
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(ctx)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    state = DidHost()
+
+    async def serve(_request: web.Request) -> web.Response:
+        state.hits += 1
+        await asyncio.sleep(0.3)  # slow enough that every request arrives before the answer
+        return web.Response(text=json.dumps(state.document), content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", serve)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ctx).start()
+    state.authority = f"localhost%3A{runner.addresses[0][1]}"
+    yield state, ca_file
+    await runner.cleanup()
+
+
+async def test_concurrent_requests_for_one_uncached_did_fetch_it_once(
+        did_host: tuple[DidHost, Path], make_client: ClientFactory,
+        hostile_stats: dict[str, dict[str, int]]) -> None:
+    state, ca_file = did_host
+    key = fc.Keys().attacker["P-256"]
+    did = f"did:web:{state.authority}:issuer"
+    vm = {"id": f"{did}#key-1", "type": "JsonWebKey2020", "controller": did,
+          "publicKeyJwk": key.jwk}
+    state.document = {"@context": ["https://www.w3.org/ns/did/v1"], "id": did,
+                      "verificationMethod": [vm], "assertionMethod": [vm["id"]]}
+    payload = fc.dec_segment(str(fc.bases()[1].input), 1)
+    payload["iss"] = payload["vc"]["issuer"] = did
+    token = fc.jws({"alg": "ES256", "typ": "JWT", "kid": f"{did}#key-1"}, payload, key)
+    client = await make_client(did_web_allow_hosts=["localhost"], did_web_allow_private=True,
+                               did_web_ca_file=ca_file)
+
+    async def one(i: int) -> str:
+        resp = await client.post("/v1/verify", json={
+            "credential": token, "at": f"2025-06-02T10:05:{i:02d}Z",
+            "policy": {"require_accredited_issuer": False, "check_schema": False}})
+        assert resp.status == 200
+        return str((await resp.json())["verdict"])
+
+    verdicts = await asyncio.gather(*(one(i) for i in range(50)))
+    assert set(verdicts) == {"valid"}, verdicts
+    assert state.hits == 1, state.hits
+    hostile_stats["single flight (one uncached did:web, 50 concurrent)"] = {
+        "upstream fetches": state.hits}
+
+
+# -- access control -----------------------------------------------------------------------------
+
+ATTRIBUTE = {"jwt": "a.b.cdefghijk", "issuerType": "TI"}
+NAVARRA = fc.Keys().issuer.did
+REGISTRY_WRITES = [
+    ("/v1/registry/issuers", {"did": "did:key:z6MkExample", "attributes": [ATTRIBUTE]}),
+    (f"/v1/registry/issuers/{NAVARRA}/attributes", {"attributes": [ATTRIBUTE]}),
+    (f"/v1/registry/issuers/{NAVARRA}/revoke", {}),
+]
+
+
+@pytest.mark.parametrize(("path", "body"), REGISTRY_WRITES)
+@pytest.mark.parametrize("auth", [None, "Bearer wrong-token", "Basic " + ADMIN, "Bearer ",
+                                  "bearer " + ADMIN + "x", "Bearer " + ADMIN[:-1]])
+async def test_registry_writes_refuse_the_unauthorised(
+        make_client: ClientFactory, path: str, body: dict[str, Any], auth: str | None) -> None:
+    client = await make_client(admin_token=ADMIN)
+    headers = {"Authorization": auth} if auth is not None else {}
+    resp = await client.post(path, json=body, headers=headers)
+    assert resp.status in (401, 403), (resp.status, await resp.text())
+    assert resp.content_type == "application/problem+json"
+
+
+async def test_registry_writes_are_off_without_an_admin_token(
+        make_client: ClientFactory) -> None:
+    client = await make_client()
+    for path, body in REGISTRY_WRITES:
+        resp = await client.post(path, json=body, headers={"Authorization": "Bearer anything"})
+        assert resp.status == 403, (path, resp.status)
+
+
+async def test_other_writes_refuse_what_they_must(make_client: ClientFactory) -> None:
+    client = await make_client()
+    unsigned_batch = await client.post("/v1/registry/batches", json={"records": []})
+    assert 400 <= unsigned_batch.status < 500
+    issue = await client.post("/credentials/issue", json={"credential": {}})
+    assert issue.status in (400, 403, 404)
+    delete = await client.delete("/v1/jobs/no-such-job")
+    assert 400 <= delete.status < 500
