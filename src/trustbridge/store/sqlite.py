@@ -38,10 +38,10 @@ class _SQLiteTx:
         await self._c.executemany(sql, rows)
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        async with self._c.execute(sql, args) as cur:
-            rows = await cur.fetchall()
-            names = [d[0] for d in cur.description or ()]
-        return [dict(zip(names, r, strict=True)) for r in rows]
+        # One trip to the connection's thread (execute, fetch all, close happen there):
+        # each trip is a thread hand-off, and they dominated short registry reads.
+        rows = await self._c.execute_fetchall(sql, args)
+        return [dict(zip(r.keys(), r, strict=True)) for r in rows]
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
         async with self._c.execute(sql, args) as cur:
@@ -67,6 +67,7 @@ class SQLiteDatabase:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
             conn = await aiosqlite.connect(path, isolation_level=None)
+            conn.row_factory = sqlite3.Row  # named columns for execute_fetchall (fetch)
             await conn.execute("PRAGMA journal_mode=WAL")
             await conn.execute("PRAGMA synchronous=FULL")
             await conn.execute("PRAGMA foreign_keys=ON")
