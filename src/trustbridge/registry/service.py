@@ -36,6 +36,7 @@ from trustbridge.registry.facts import (
     gather_chain_facts,
 )
 from trustbridge.registry.model import TERMS_OF_USE_TYPES, IssuerRecord
+from trustbridge.registry.record_memo import EpochRecordMemo
 from trustbridge.registry.seed import load_trust_list, trust_list_files
 from trustbridge.registry.store import RegistryStore
 from trustbridge.services import Services
@@ -85,6 +86,7 @@ class TrustRegistry:
         self.cache = cache
         self.max_depth = max_depth
         self.answer_ttl = answer_ttl
+        self.records = EpochRecordMemo(store)
 
     @property
     def anchors(self) -> frozenset[str]:
@@ -121,15 +123,18 @@ class TrustRegistry:
         if isinstance(ref, NotAccredited):
             return ref
         key = None
-        if self.cache is not None and overlay is None:
-            key = await self._key(issuer_did, types, schema_id, jurisdiction, at, ref)
+        # The epoch is read before any record, once; records are remembered per epoch.
+        epoch = await self.epoch() if overlay is None else None
+        if self.cache is not None and epoch is not None:
+            key = self._key(epoch, issuer_did, types, schema_id, jurisdiction, at, ref)
             hit = await self.cache.get(key)
             if hit is not None:
                 try:
                     return _ANSWER.validate_json(hit)
                 except ValidationError:
                     log.warning("unreadable cached registry answer dropped")
-        facts = await gather_chain_facts(self.store, self.verifier, issuer_did,
+        source = self.records.at(epoch) if epoch is not None else self.store
+        facts = await gather_chain_facts(source, self.verifier, issuer_did,
                                          max_depth=self.max_depth, overlay=overlay)
         answer = evaluate_accreditation(
             issuer_did, credential_types=list(types), schema_id=schema_id,
@@ -153,12 +158,12 @@ class TrustRegistry:
                                                         for link in answer.partial_chain]})
         return answer
 
-    async def _key(self, issuer_did: str, types: Sequence[str], schema_id: str | None,
-                   jurisdiction: str | None, at: datetime, ref: str | None) -> str:
+    def _key(self, epoch: int, issuer_did: str, types: Sequence[str], schema_id: str | None,
+             jurisdiction: str | None, at: datetime, ref: str | None) -> str:
         material = json.dumps([issuer_did, sorted(types), schema_id, jurisdiction,
                                at.isoformat(), ref, sorted(self.anchors)])
         digest = hashlib.sha256(material.encode()).hexdigest()
-        return f"{ANSWER_PREFIX}{await self.epoch()}:{digest}"
+        return f"{ANSWER_PREFIX}{epoch}:{digest}"
 
 
 Progress = Callable[[str, int, int], None]  # file, issuers done, issuers in the file
