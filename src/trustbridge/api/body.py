@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from trustbridge.crypto.strict_json import depth_exceeds
 from trustbridge.errors import InputError, PayloadTooLarge, UnsupportedMediaType
 
 M = TypeVar("M", bound=BaseModel)
@@ -22,26 +23,7 @@ def json_depth_exceeds(raw: bytes | str, limit: int) -> bool:
     Runs before ``json.loads`` so hostile nesting never reaches the recursive parser.
     """
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    depth = 0
-    in_str = False
-    escaped = False
-    for ch in text:
-        if in_str:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif ch in "]}":
-            depth -= 1
-    return False
+    return depth_exceeds(text, limit)
 
 
 def _reject_constant(name: str) -> Any:

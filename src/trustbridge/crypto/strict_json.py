@@ -22,7 +22,7 @@ _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
 
 
-def _depth_exceeds(text: str, limit: int) -> bool:
+def depth_exceeds(text: str, limit: int) -> bool:
     """True if brackets outside strings nest deeper than ``limit``.
 
     Hot path (every JWS header and payload): text with at most ``limit`` opening brackets
@@ -61,7 +61,7 @@ def parse_strict_json(raw: bytes, *, code: str, max_depth: int = MAX_DEPTH) -> A
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise MalformedInput("JSON is not UTF-8", code=code) from exc
-    if _depth_exceeds(text, max_depth):
+    if depth_exceeds(text, max_depth):
         raise MalformedInput(f"JSON nested deeper than {max_depth} levels", code=code)
     try:
         return json.loads(text, parse_constant=_no_constants, object_pairs_hook=_no_duplicates)
@@ -69,4 +69,4 @@ def parse_strict_json(raw: bytes, *, code: str, max_depth: int = MAX_DEPTH) -> A
         raise MalformedInput(f"not valid JSON: {exc}", code=code) from exc
 
 
-__all__ = ["parse_strict_json"]
+__all__ = ["depth_exceeds", "parse_strict_json"]
