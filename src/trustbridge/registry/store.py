@@ -198,8 +198,9 @@ class RegistryStore:
     # -- reads -----------------------------------------------------------------------------
 
     async def epoch(self) -> int:
-        row = await self.db.fetchrow("SELECT value FROM registry_meta WHERE key = ?", "epoch")
-        return int(row["value"]) if row else 0
+        # fetch, not fetchrow: one round trip on SQLite (asked on every verification)
+        rows = await self.db.fetch("SELECT value FROM registry_meta WHERE key = ?", "epoch")
+        return int(rows[0]["value"]) if rows else 0
 
     async def is_empty(self) -> bool:
         return await self.db.fetchrow("SELECT seq FROM registry_issuers LIMIT 1") is None
