@@ -49,9 +49,22 @@ def test_invalid_exits_one_and_prints_plain_text(tmp_path: Path) -> None:
 
 
 def test_indeterminate_exits_two(tmp_path: Path) -> None:
+    """A status list that cannot be fetched (no such host) leaves the verdict open."""
+    v = load(EBSI / "vc-status-active.json")
+    out = run(tmp_path, str(write(tmp_path, "vc.jwt", v["input"])), "--at", v["verify_at"],
+              "--policy", json.dumps({"require_accredited_issuer": False}), "--json")
+    assert out.returncode == 2, out.stdout + out.stderr
+    report = json.loads(out.stdout)
+    status = [c for c in report["credentials"][0]["checks"] if c["check"] == "status"]
+    assert status[0]["status"] == "error"
+
+
+def test_unregistered_issuer_is_invalid(tmp_path: Path) -> None:
+    """With the registry attached (empty here), an unknown issuer is not accredited."""
     v = load(OWN / "vectors" / "vc-valid-eddsa.json")
     out = run(tmp_path, str(write(tmp_path, "vc.jwt", v["input"])), "--at", v["verify_at"])
-    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "issuer.not_registered" in out.stdout
 
 
 def test_unusable_file_exits_three(tmp_path: Path) -> None:
