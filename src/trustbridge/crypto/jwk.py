@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, TypeAlias
 
@@ -61,10 +62,36 @@ def _ec_key(crv: str, x: bytes, y: bytes) -> ec.EllipticCurvePublicKey:
         raise MalformedInput(f"point is not on {crv}", code=CODE) from exc
 
 
+_KEY_MEMBERS = ("kty", "crv", "x", "y", "n", "e")
+_KEY_MEMO: OrderedDict[tuple[Any, ...], PublicKey] = OrderedDict()
+_KEY_MEMO_MAX = 4096
+
+
 def public_key_from_jwk(jwk: Mapping[str, Any]) -> PublicKey:
-    """The public key a JWK describes; a private ``d`` member is ignored, never used."""
+    """The public key a JWK describes; a private ``d`` member is ignored, never used.
+
+    Keys built (and so validated) are memoised on the exact strings of their public
+    members, a small LRU: the same issuers and holders sign request after request, and
+    building an EC key checks the point each time. A JWK that fails is never memoised.
+    """
     if not isinstance(jwk, Mapping):
         raise MalformedInput("a JWK is a JSON object", code=CODE)
+    members = tuple(jwk.get(m) for m in _KEY_MEMBERS)
+    memo_key = members if all(v is None or isinstance(v, str) for v in members) else None
+    if memo_key is not None:
+        hit = _KEY_MEMO.get(memo_key)
+        if hit is not None:
+            _KEY_MEMO.move_to_end(memo_key)
+            return hit
+    key = _build_public_key(jwk)
+    if memo_key is not None:
+        _KEY_MEMO[memo_key] = key
+        if len(_KEY_MEMO) > _KEY_MEMO_MAX:
+            _KEY_MEMO.popitem(last=False)
+    return key
+
+
+def _build_public_key(jwk: Mapping[str, Any]) -> PublicKey:
     kty, crv = jwk.get("kty"), jwk.get("crv")
     if kty == "OKP":
         if crv != "Ed25519":
