@@ -152,7 +152,9 @@ class Verifier:
         now = self.clock()
         at = inp.at or now
         key: str | None = None
-        if self.result_cache is not None:
+        # A node configured not to cache (max TTL 0) neither stores nor reads results: no
+        # epoch read and no key digest per request (and never another node's answer).
+        if self.result_cache is not None and self.result_cache.max_ttl > 0:
             key = result_key(presentation=inp.presentation, credential=inp.credential,
                              nonce=inp.nonce, audience=inp.audience,
                              policy=policy.cache_key(), at=inp.at, epoch=await self._epoch())
