@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from trustbridge.crypto.strict_json import depth_exceeds
+from trustbridge.crypto.strict_json import depth_exceeds, strict_loads
 from trustbridge.errors import InputError, PayloadTooLarge, UnsupportedMediaType
 
 M = TypeVar("M", bound=BaseModel)
@@ -26,24 +25,12 @@ def json_depth_exceeds(raw: bytes | str, limit: int) -> bool:
     return depth_exceeds(text, limit)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-standard JSON constant {name}")
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """Refuse duplicate keys: a proxy and this service could each pick a different one."""
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise ValueError("duplicate key in a JSON object")
-    return obj
-
-
 def parse_json_bytes(raw: bytes | str, *, max_depth: int) -> Any:
     """Strict JSON: no NaN/Infinity, no duplicate keys, bounded depth, UTF-8 only."""
     if json_depth_exceeds(raw, max_depth):
         raise InputError(f"JSON nesting deeper than {max_depth} levels", code="request.too_deep")
     try:
-        return json.loads(raw, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+        return strict_loads(raw)
     except (ValueError, RecursionError) as exc:
         raise InputError(f"request body is not valid JSON: {exc}", code="request.malformed_json") \
             from exc

@@ -55,6 +55,13 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def strict_loads(text: str | bytes) -> Any:
+    """``json.loads`` refusing NaN/Infinity and duplicate members (raises ``ValueError``).
+
+    Callers bound the nesting depth first (``depth_exceeds``)."""
+    return json.loads(text, parse_constant=_no_constants, object_pairs_hook=_no_duplicates)
+
+
 def parse_strict_json(raw: bytes, *, code: str, max_depth: int = MAX_DEPTH) -> Any:
     """Parse ``raw`` or raise ``MalformedInput(code=code)``."""
     try:
@@ -64,9 +71,9 @@ def parse_strict_json(raw: bytes, *, code: str, max_depth: int = MAX_DEPTH) -> A
     if depth_exceeds(text, max_depth):
         raise MalformedInput(f"JSON nested deeper than {max_depth} levels", code=code)
     try:
-        return json.loads(text, parse_constant=_no_constants, object_pairs_hook=_no_duplicates)
+        return strict_loads(text)
     except (ValueError, RecursionError) as exc:
         raise MalformedInput(f"not valid JSON: {exc}", code=code) from exc
 
 
-__all__ = ["depth_exceeds", "parse_strict_json"]
+__all__ = ["depth_exceeds", "parse_strict_json", "strict_loads"]
