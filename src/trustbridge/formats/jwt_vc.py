@@ -16,17 +16,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from trustbridge.errors import InputError
-from trustbridge.formats._did import DIDError, public_key_of
-from trustbridge.formats._jose import (
+from trustbridge.crypto.base64url import b64url_decode
+from trustbridge.crypto.jwk import jwk_from_public_key
+from trustbridge.crypto.jws import (
     DEFAULT_ALGS,
     RSA_ALGS,
     SignatureError,
-    b64url_decode,
-    jwk_from_public_key,
     parse_compact_jws,
     verify_jws,
 )
+from trustbridge.did.interface import DIDError, public_key_of
+from trustbridge.errors import InputError
 from trustbridge.formats.base import (
     CREDENTIAL_PROOF,
     PRESENTATION_PROOF,
