@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from types import SimpleNamespace
 from typing import Any
 
 from tests.verify.support import (
@@ -84,18 +85,36 @@ async def test_schema_store_refuses_plain_http() -> None:
     assert "schema.unavailable" in failing_codes(report)
 
 
-async def test_registry_epoch_bump_invalidates_cached_result() -> None:
+async def test_unannounced_epoch_bump_invalidates_within_max_age() -> None:
+    """Another worker's registry write (no event here) is seen once the epoch memo ages."""
     registry = StaticRegistry(VC["accredited"])
     verifier = make_verifier(docs=own_status_lists(), registry=registry,
                              result_cache=ResultCache(MemoryCache(), max_ttl=300))
+    verifier.config.epoch_max_age_seconds = 0.05
     first = await verifier.verify(input_of(VC))
     hit = await verifier.verify(input_of(VC))
     assert (first.cached, hit.cached) == (False, True)
     registry.accredited.clear()
     registry.bump()
+    await asyncio.sleep(0.06)
     after = await verifier.verify(input_of(VC))
     assert after.cached is False and after.verdict == "invalid"
     assert "issuer.not_accredited" in failing_codes(after)
+
+
+async def test_announced_registry_change_invalidates_at_once() -> None:
+    """This worker's own change (a ``registry.changed`` event) needs no waiting."""
+    registry = StaticRegistry(VC["accredited"])
+    verifier = make_verifier(docs=own_status_lists(), registry=registry,
+                             result_cache=ResultCache(MemoryCache(), max_ttl=300))
+    verifier.config.epoch_max_age_seconds = 3600
+    await verifier.verify(input_of(VC))
+    assert (await verifier.verify(input_of(VC))).cached is True
+    registry.accredited.clear()
+    registry.bump()
+    await verifier.registry_changed(SimpleNamespace(epoch=await registry.epoch()))
+    after = await verifier.verify(input_of(VC))
+    assert after.cached is False and after.verdict == "invalid"
 
 
 async def test_indeterminate_is_never_cached() -> None:

@@ -17,11 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from trustbridge.api.body import read_body, read_json, validate
 from trustbridge.api.middlewares import _metrics_key
 from trustbridge.api.openapi import ApiRoutes
+from trustbridge.crypto.base64url import b64url_decode
 from trustbridge.errors import InputError
-from trustbridge.formats._jose import b64url_decode
 from trustbridge.model.report import VerificationReport
 from trustbridge.verify.pipeline import VerificationInput
 from trustbridge.verify.policy import Policy
+from trustbridge.verify.result_cache import request_digest
 from trustbridge.verify.service import verifier_of
 
 routes = ApiRoutes()
@@ -85,16 +86,25 @@ async def _read_request(request: web.Request) -> VerifyRequest:
                415: "Unsupported content type"},
 )
 async def verify(request: web.Request) -> web.Response:
+    verifier = verifier_of(request.app["services"])
+    metrics = request.app[_metrics_key]
+    # A repeat of an exact request is answered from the result cache before it is parsed.
+    digest = request_digest(request.content_type, await read_body(request))
+    hit = await verifier.cached_request(digest)
+    if hit is not None:
+        request["verdict"] = hit.verdict
+        metrics.inc("verifications_total", verdict=hit.verdict, cached="true")
+        return web.Response(body=hit.json, content_type="application/json")
     body = await _read_request(request)
     at = body.at
     if at is not None and at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     inp = VerificationInput(presentation=body.presentation, credential=body.credential,
                             nonce=body.nonce, audience=body.audience, at=at, policy=body.policy)
-    report = await verifier_of(request.app["services"]).verify(inp)
+    report = await verifier.verify(inp, request_digest=digest)
     request["verdict"] = report.verdict.value
-    request.app[_metrics_key].inc("verifications_total", verdict=report.verdict.value,
-                                  cached=str(report.cached).lower())
+    metrics.inc("verifications_total", verdict=report.verdict.value,
+                cached=str(report.cached).lower())
     return web.json_response(text=report.model_dump_json())
 
 

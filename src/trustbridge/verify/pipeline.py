@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -56,7 +57,13 @@ from trustbridge.verify.facts import (
     Unavailable,
 )
 from trustbridge.verify.policy import Policy
-from trustbridge.verify.result_cache import ResultCache, result_key, result_ttl
+from trustbridge.verify.result_cache import (
+    CachedReport,
+    ResultCache,
+    request_key,
+    result_key,
+    result_ttl,
+)
 from trustbridge.verify.schemas import SchemaStore
 from trustbridge.verify.summary import summary_of
 
@@ -91,6 +98,10 @@ class VerifierConfig:
     fact_timeout_seconds: float = 8.0
     presentation_max_age_seconds: int = 900
     status_allowed_issuers: frozenset[str] = frozenset()
+    epoch_max_age_seconds: float = 1.0
+    """How long the registry epoch read for result-cache keys is reused. Changes made by
+    this process are seen at once (``registry_changed``); changes made by another worker
+    or node sharing the database, within this many seconds."""
 
 
 async def _bounded(coro: Awaitable[T], seconds: float) -> T:
@@ -125,6 +136,7 @@ class Verifier:
         self.clock = clock
         self.config = config or VerifierConfig()
         self.seen_epoch = 0
+        self._epoch_memo: tuple[float, int | str] | None = None
         self._subscribe: Callable[[Verifier], bool] | None = None
 
     def subscribe_with(self, subscribe: Callable[[Verifier], bool]) -> None:
@@ -140,39 +152,75 @@ class Verifier:
         epoch = getattr(event, "epoch", None)
         if isinstance(epoch, int):
             self.seen_epoch = max(self.seen_epoch, epoch)
+        self._epoch_memo = None
         if self.result_cache is not None:
             await self.result_cache.clear()
 
     # -- entry point ----------------------------------------------------------------------
 
-    async def verify(self, inp: VerificationInput) -> VerificationReport:
-        """The report for ``inp``; served from the result cache when an identical one is fresh."""
-        policy = inp.policy
-        policy.announce()
+    def _caching(self) -> ResultCache | None:
+        # A node configured not to cache (max TTL 0) neither stores nor reads results: no
+        # epoch read and no key digest per request (and never another node's answer).
+        cache = self.result_cache
+        return cache if cache is not None and cache.max_ttl > 0 else None
+
+    def _before_run(self) -> None:
         if self._subscribe is not None and self._subscribe(self):
             self._subscribe = None
+
+    async def cached_request(self, digest: str) -> CachedReport | None:
+        """The rendered report for an exact request seen before (see ``request_digest``):
+        the HTTP edge answers a repeat without parsing it."""
+        cache = self._caching()
+        if cache is None:
+            return None
+        self._before_run()
+        return await cache.get_rendered(request_key(digest, epoch=await self._epoch()))
+
+    async def verify(self, inp: VerificationInput, *, request_digest: str | None = None
+                     ) -> VerificationReport:
+        """The report for ``inp``; served from the result cache when an identical one is fresh.
+
+        ``request_digest`` names the exact request ``inp`` was read from; when given, the
+        result is cached under it (the edge has already looked it up)."""
+        policy = inp.policy
+        policy.announce()
+        self._before_run()
         now = self.clock()
         at = inp.at or now
         key: str | None = None
-        # A node configured not to cache (max TTL 0) neither stores nor reads results: no
-        # epoch read and no key digest per request (and never another node's answer).
-        if self.result_cache is not None and self.result_cache.max_ttl > 0:
-            key = result_key(presentation=inp.presentation, credential=inp.credential,
-                             nonce=inp.nonce, audience=inp.audience,
-                             policy=policy.cache_key(), at=inp.at, epoch=await self._epoch())
-            hit = await self.result_cache.get(key)
-            if hit is not None:
-                return hit
+        cache = self._caching()
+        if cache is not None:
+            epoch = await self._epoch()
+            if request_digest is not None:
+                key = request_key(request_digest, epoch=epoch)
+            else:
+                key = result_key(presentation=inp.presentation, credential=inp.credential,
+                                 nonce=inp.nonce, audience=inp.audience,
+                                 policy=policy.cache_key(), at=inp.at, epoch=epoch)
+                hit = await cache.get(key)
+                if hit is not None:
+                    return hit
         run = _Run(self, inp, at)
         report = await run.execute()
-        if self.result_cache is not None and key is not None:
-            ttl = result_ttl(now=now, max_ttl=self.result_cache.max_ttl,
+        if cache is not None and key is not None:
+            ttl = result_ttl(now=now, max_ttl=cache.max_ttl,
                              earliest_expiry=run.earliest_expiry(),
                              status_ttls=run.status_ttls)
-            await self.result_cache.put(key, report, ttl)
+            await cache.put(key, report, ttl)
         return report
 
     async def _epoch(self) -> int | str:
+        """The registry epoch for result keys, reused for ``epoch_max_age_seconds``."""
+        memo = self._epoch_memo
+        now = time.monotonic()
+        if memo is not None and now - memo[0] < self.config.epoch_max_age_seconds:
+            return memo[1]
+        value = await self._read_epoch()
+        self._epoch_memo = (now, value)
+        return value
+
+    async def _read_epoch(self) -> int | str:
         """The registry epoch (0 when the registry does not expose one)."""
         getter = getattr(self.registry, "epoch", None)
         if getter is None:

@@ -1,17 +1,24 @@
 """Cached verification reports: the one deliberate exception to "cache raw facts only".
 
-The key is a digest of everything the result depends on -- the canonical input,
-the expected nonce and audience, the policy, the requested time, and the
-registry epoch (a registry change bumps it, so stale answers are never hit).
-The TTL never outlives the earliest credential expiry, the status lists'
-freshness, or ``result_cache_ttl_seconds``. ``indeterminate`` is not cached:
-an outage must not be remembered.
+The key is a digest of everything the result depends on -- the canonical input (or, at
+the HTTP edge, the exact request bytes, which determine it), the expected nonce and
+audience, the policy, the requested time, and the registry epoch (a registry change
+bumps it, so stale answers are never hit). The TTL never outlives the earliest
+credential expiry, the status lists' freshness, or ``result_cache_ttl_seconds``.
+``indeterminate`` is not cached: an outage must not be remembered.
+
+Reports are stored already rendered (``cached: true``), so a hit at the HTTP edge is a
+lookup and a write, with no JSON parsing or model building. With a shared cache (Redis)
+a small in-process tier sits in front: the key carries the epoch, so the local copy can
+be no staler than the shared one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -20,6 +27,8 @@ from trustbridge.cache import Cache
 from trustbridge.model.report import Verdict, VerificationReport
 
 KEY_PREFIX = "verify:result:"
+LOCAL_MAX_ENTRIES = 4096
+_SEP = b"\n"
 
 
 def _canonical(value: Any) -> Any:
@@ -46,6 +55,21 @@ def result_key(*, presentation: Any, credential: Any, nonce: str | None, audienc
     return KEY_PREFIX + hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def request_digest(content_type: str, body: bytes) -> str:
+    """A digest of an exact request (media type and bytes): identical bytes name identical
+    inputs, so the edge can find a report without parsing the request."""
+    h = hashlib.sha256(content_type.encode("ascii", "replace"))
+    h.update(b"\0")
+    h.update(body)
+    return h.hexdigest()
+
+
+def request_key(digest: str, *, epoch: int | str) -> str:
+    """``verify:result:r:<sha256>`` of a request digest and the registry epoch."""
+    material = f"{digest}\0{epoch}".encode()
+    return KEY_PREFIX + "r:" + hashlib.sha256(material).hexdigest()
+
+
 def result_ttl(*, now: datetime, max_ttl: float, earliest_expiry: datetime | None,
                status_ttls: list[float]) -> float:
     """The TTL a report may live: min(configured max, time to expiry, status freshness)."""
@@ -57,33 +81,93 @@ def result_ttl(*, now: datetime, max_ttl: float, earliest_expiry: datetime | Non
     return max(ttl, 0.0)
 
 
-class ResultCache:
-    """Reports in the shared ``Cache``, marked ``cached: true`` when read back."""
+class CachedReport:
+    """A stored report: its verdict and its JSON (already marked ``cached: true``)."""
 
-    def __init__(self, cache: Cache, *, max_ttl: float) -> None:
+    __slots__ = ("json", "verdict")
+
+    def __init__(self, verdict: str, json_bytes: bytes) -> None:
+        self.verdict = verdict
+        self.json = json_bytes
+
+    def dump(self) -> bytes:
+        return self.verdict.encode("ascii") + _SEP + self.json
+
+    @classmethod
+    def load(cls, raw: bytes) -> CachedReport | None:
+        verdict, sep, body = raw.partition(_SEP)
+        if not sep or not body.startswith(b"{"):
+            return None
+        try:
+            return cls(Verdict(verdict.decode("ascii")).value, body)
+        except (UnicodeDecodeError, ValueError):
+            return None
+
+
+class ResultCache:
+    """Reports in the shared ``Cache``, with an optional in-process tier in front."""
+
+    def __init__(self, cache: Cache, *, max_ttl: float, local_tier: bool = False,
+                 local_max_entries: int = LOCAL_MAX_ENTRIES) -> None:
         self._cache = cache
         self.max_ttl = max_ttl
+        self._local: OrderedDict[str, tuple[float, CachedReport]] | None = (
+            OrderedDict() if local_tier else None)
+        self._local_max = local_max_entries
 
-    async def get(self, key: str) -> VerificationReport | None:
+    async def get_rendered(self, key: str) -> CachedReport | None:
+        """The stored report as rendered JSON, or None (a corrupt entry is dropped)."""
+        local = self._local
+        if local is not None:
+            entry = local.get(key)
+            if entry is not None:
+                if entry[0] > time.monotonic():
+                    local.move_to_end(key)
+                    return entry[1]
+                del local[key]
         raw = await self._cache.get(key)
         if raw is None:
             return None
-        try:
-            report = VerificationReport.model_validate_json(raw)
-        except ValueError:
+        found = CachedReport.load(raw)
+        if found is None:
             await self._cache.delete(key)
+        return found
+
+    async def get(self, key: str) -> VerificationReport | None:
+        found = await self.get_rendered(key)
+        if found is None:
             return None
-        return report.model_copy(update={"cached": True})
+        try:
+            return VerificationReport.model_validate_json(found.json)
+        except ValueError:
+            await self._forget(key)
+            return None
 
     async def put(self, key: str, report: VerificationReport, ttl: float) -> bool:
         """Store unless the verdict is indeterminate or the TTL is not positive."""
         if report.verdict == Verdict.INDETERMINATE or ttl < 1 or self.max_ttl <= 0:
             return False
-        await self._cache.set(key, report.model_dump_json().encode("utf-8"), ttl=ttl)
+        rendered = CachedReport(
+            report.verdict.value,
+            report.model_copy(update={"cached": True}).model_dump_json().encode("utf-8"))
+        await self._cache.set(key, rendered.dump(), ttl=ttl)
+        local = self._local
+        if local is not None:
+            local[key] = (time.monotonic() + ttl, rendered)
+            while len(local) > self._local_max:
+                local.popitem(last=False)
         return True
 
+    async def _forget(self, key: str) -> None:
+        if self._local is not None:
+            self._local.pop(key, None)
+        await self._cache.delete(key)
+
     async def clear(self) -> int:
+        if self._local is not None:
+            self._local.clear()
         return await self._cache.delete_prefix(KEY_PREFIX)
 
 
-__all__ = ["KEY_PREFIX", "ResultCache", "result_key", "result_ttl"]
+__all__ = ["KEY_PREFIX", "CachedReport", "ResultCache", "request_digest", "request_key",
+           "result_key", "result_ttl"]

@@ -14,6 +14,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from trustbridge.did.resolver import offline_resolver
+from trustbridge.did.service import resolver_of
 from trustbridge.formats.base import CredentialFormat
 from trustbridge.formats.jwt_vc import JwtVcFormat
 from trustbridge.services import Services
@@ -43,16 +45,12 @@ def _getter(module: str, name: str) -> Callable[[Services], Any] | None:
 
 
 def resolver_for(services: Services) -> Any:
-    """The DID resolver component, or the did:key/did:jwk fallback adapter until it exists."""
-    getter = _getter("trustbridge.did.service", "resolver_of")
-    if getter is not None:
-        try:
-            return getter(services)
-        except (KeyError, RuntimeError, LookupError):
-            log.warning("DID resolver not attached; using the did:key/did:jwk fallback")
-    from trustbridge.formats._did import FallbackResolver
-
-    return FallbackResolver()
+    """The DID resolver component, or an offline did:key/did:jwk resolver when not attached."""
+    try:
+        return resolver_of(services)
+    except RuntimeError:
+        log.warning("DID resolver not attached; resolving did:key/did:jwk only")
+    return offline_resolver()
 
 
 def registry_for(services: Services) -> Any:
@@ -113,13 +111,16 @@ def build_verifier(services: Services) -> Verifier:
         registry=registry_for(services),
         status_lists=status_lists,
         schemas=schemas,
-        result_cache=ResultCache(services.cache, max_ttl=float(s.result_cache_ttl_seconds)),
+        # A shared cache (Redis) gets an in-process tier in front of it.
+        result_cache=ResultCache(services.cache, max_ttl=float(s.result_cache_ttl_seconds),
+                                 local_tier=bool(s.redis_url)),
         microcredential=microcredential_evaluator(),
         clock=lambda: services.clock(),
         config=VerifierConfig(
             fact_timeout_seconds=s.verify_fact_timeout_seconds,
             presentation_max_age_seconds=s.presentation_max_age_seconds,
             status_allowed_issuers=frozenset(s.status_list_allowed_issuers),
+            epoch_max_age_seconds=s.registry_epoch_max_age_seconds,
         ),
     )
 
