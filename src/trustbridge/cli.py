@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -48,20 +49,34 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Run the HTTP service until SIGTERM/SIGINT; in-flight requests get time to finish."""
-    from aiohttp import web
+    """Run the HTTP service until SIGTERM/SIGINT; in-flight requests get time to finish.
 
-    from trustbridge.api import create_app
+    ``--workers N`` (N > 1) runs a supervisor and N worker processes on the same address;
+    see ``trustbridge.serve`` for what is done once, what is refused and how crashes and
+    shutdown are handled."""
+    from trustbridge.serve import ServeError, check_workers, serve_single, serve_workers
 
     configure_logging(args.log_level)
     settings = _settings(args)
-    app = create_app(settings)
+    try:
+        check_workers(settings, args.workers)
+    except ServeError as exc:
+        print(f"trustbridge serve: {exc}", file=sys.stderr, flush=True)
+        return 2
+    workers = f", {args.workers} workers" if args.workers > 1 else ""
     print(f"TrustBridge {__version__} listening on http://{settings.host}:{settings.port} "
           f"(store: {settings.effective_database_url().split(':', 1)[0]}, cache: "
-          f"{'redis' if settings.redis_url else 'in-process'})", file=sys.stderr, flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, access_log=None,
-                shutdown_timeout=args.shutdown_timeout, print=None, handle_signals=True)
-    return 0
+          f"{'redis' if settings.redis_url else 'in-process'}{workers})", file=sys.stderr,
+          flush=True)
+    try:
+        if args.workers == 1:
+            serve_single(settings, shutdown_timeout=args.shutdown_timeout, loop=args.loop)
+            return 0
+        return serve_workers(settings, workers=args.workers,
+                             shutdown_timeout=args.shutdown_timeout, loop=args.loop)
+    except ServeError as exc:
+        print(f"trustbridge serve: {exc}", file=sys.stderr, flush=True)
+        return 2
 
 
 SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Command]] = {}
@@ -97,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="INFO")
     serve.add_argument("--shutdown-timeout", type=float, default=30.0,
                        help="seconds in-flight requests get after SIGTERM")
+    serve.add_argument("--workers", type=int, default=os.environ.get("TRUSTBRIDGE_WORKERS", "1"),
+                       help="worker processes sharing the address (default 1, or "
+                            "TRUSTBRIDGE_WORKERS); more than 1 needs REDIS_URL")
+    serve.add_argument("--loop", choices=("asyncio", "uvloop", "auto"),
+                       default=os.environ.get("TRUSTBRIDGE_LOOP", "asyncio"),
+                       help="event loop (default asyncio, or TRUSTBRIDGE_LOOP); auto = uvloop "
+                            "when installed")
     serve.set_defaults(func=cmd_serve)
     _load_feature_commands()
     for name, (help_text, configure, fn) in SUBCOMMANDS.items():
