@@ -32,6 +32,9 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("REDIS_URL", "TRUSTBRIDGE_REDIS_URL")
     )
     cache_max_entries: int = 50_000
+    # Redis unreachable: serve cached facts in-process, re-probe Redis after this many seconds
+    # (nonces, sessions, idempotency keys fail closed with 503). 0: no fallback, 503 instead.
+    redis_fallback_seconds: float = 5.0
 
     # HTTP edge limits
     max_body_bytes: int = 1024 * 1024

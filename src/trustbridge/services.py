@@ -46,7 +46,8 @@ async def build_services(settings: Settings) -> Services:
                     "nonces, sessions and invalidations between nodes")
     db = await open_database(settings.effective_database_url())
     try:
-        cache = await open_cache(settings.redis_url, max_entries=settings.cache_max_entries)
+        cache = await open_cache(settings.redis_url, max_entries=settings.cache_max_entries,
+                                 fallback_seconds=settings.redis_fallback_seconds)
     except Exception:
         await db.close()
         raise

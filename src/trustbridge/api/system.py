@@ -35,8 +35,10 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "version": __version__})
 
 
-@routes.route("GET", "/ready", summary="Readiness: store and cache reachable.", tags=("system",),
-              response=Readiness, responses={503: "A dependency is down (named in detail)"})
+@routes.route("GET", "/ready", summary="Readiness: store and cache reachable (status "
+              "`degraded` while Redis is down and the in-process cache serves).",
+              tags=("system",), response=Readiness,
+              responses={503: "A dependency is down (named in detail)"})
 async def ready(request: web.Request) -> web.Response:
     services = request.app["services"]
     checks: dict[str, str] = {}
@@ -52,6 +54,12 @@ async def ready(request: web.Request) -> web.Response:
         return problem_response(503, "service.not_ready", "Service unavailable",
                                 f"not ready: {', '.join(failing)} failing",
                                 extra={"checks": checks})
+    # Redis behind FallbackCache: verification goes on from the in-process cache, so the node
+    # stays in rotation; nonces, sessions and idempotency keys answer 503 meanwhile.
+    degraded = getattr(services.cache, "degraded_reason", None)
+    if degraded:
+        checks["cache"] = f"degraded: {degraded}"
+        return web.json_response({"status": "degraded", "checks": checks})
     return web.json_response({"status": "ready", "checks": checks})
 
 

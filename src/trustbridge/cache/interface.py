@@ -49,16 +49,28 @@ class Cache(Protocol):
 Loader = Callable[[], Awaitable[bytes]]
 
 
-async def open_cache(redis_url: str | None, *, max_entries: int = 50_000) -> Cache:
-    """Redis when a URL is given, else the in-process LRU."""
+async def open_cache(redis_url: str | None, *, max_entries: int = 50_000,
+                     fallback_seconds: float = 0.0) -> Cache:
+    """Redis when a URL is given, else the in-process LRU.
+
+    With ``fallback_seconds > 0`` Redis sits behind ``FallbackCache``: while it is
+    unreachable, keys that may degrade are served in-process (re-probed every
+    ``fallback_seconds``); shared-only keys (nonces, sessions, idempotency) fail closed.
+    Redis must answer at start either way.
+    """
+    from trustbridge.cache.memory import MemoryCache
+
     if redis_url:
         from trustbridge.cache.redis import RedisCache
 
         cache = RedisCache.from_url(redis_url)
         await cache.ping()
-        return cache
-    from trustbridge.cache.memory import MemoryCache
+        if fallback_seconds > 0:
+            from trustbridge.cache.fallback import FallbackCache
 
+            return FallbackCache(cache, MemoryCache(max_entries=max_entries),
+                                 backoff=fallback_seconds)
+        return cache
     return MemoryCache(max_entries=max_entries)
 
 
