@@ -1,9 +1,10 @@
 // Benchmark workload for bench/compare_ebsi.py, made and verified with EBSI's own libraries.
 //
-//   node scripts/oracle/bench_verify.mjs gen --n 50 --out /tmp/workload.json
+//   node scripts/oracle/bench_verify.mjs gen --n 50 --out /tmp/workload.json [--counts 1,5,20] [--algs ES256]
 //   node scripts/oracle/bench_verify.mjs verify --in /tmp/workload.json [--seconds 3]
 //
-// gen: for each signature algorithm (ES256, EdDSA) and credentials per VP (1, 5), --n distinct
+// gen: for each signature algorithm (--algs, default ES256,EdDSA) and credentials per VP (--counts,
+// default 1,5; bench/scaling.py asks for 1,5,20), --n distinct
 // JWT VPs: a fresh did:key holder per VP (VP signed by the holder, credentialSubject.id = holder),
 // VCs from a pool of did:key issuers of the same algorithm, each VC with its own id. Made with
 // createVerifiableCredentialJwt / createVerifiablePresentationJwt, so EBSI's verifier accepts
@@ -60,13 +61,13 @@ function credential(issuer, subject, id) {
   };
 }
 
-async function gen({ n, out }) {
+async function gen({ n, out, counts, algs }) {
   const options = offlineOptions({ validAt: unix(VERIFY_AT) });
   const groups = {};
-  for (const alg of ["ES256", "EdDSA"]) {
+  for (const alg of algs) {
     const issuers = [];
     for (let i = 0; i < ISSUERS_PER_ALG; i += 1) issuers.push(await newKey(alg));
-    for (const count of [1, 5]) {
+    for (const count of counts) {
       const vps = [];
       for (let i = 0; i < n; i += 1) {
         const holder = await newKey(alg);
@@ -124,11 +125,20 @@ async function verify({ input, seconds }) {
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { n: { type: "string", default: "50" }, out: { type: "string" }, in: { type: "string" }, seconds: { type: "string", default: "3" } },
+  options: {
+    n: { type: "string", default: "50" }, out: { type: "string" }, in: { type: "string" }, seconds: { type: "string", default: "3" },
+    counts: { type: "string", default: "1,5" }, algs: { type: "string", default: "ES256,EdDSA" },
+  },
 });
-if (positionals[0] === "gen" && values.out) await gen({ n: Number(values.n), out: values.out });
+const counts = values.counts.split(",").map(Number);
+const algs = values.algs.split(",");
+if (counts.some((c) => !Number.isInteger(c) || c < 1) || algs.some((a) => !["ES256", "EdDSA"].includes(a))) {
+  process.stderr.write("--counts: positive integers, --algs: ES256 and/or EdDSA\n");
+  process.exit(2);
+}
+if (positionals[0] === "gen" && values.out) await gen({ n: Number(values.n), out: values.out, counts, algs });
 else if (positionals[0] === "verify" && values.in) await verify({ input: values.in, seconds: Number(values.seconds) });
 else {
-  process.stderr.write("usage: bench_verify.mjs gen --n N --out FILE | verify --in FILE [--seconds S]\n");
+  process.stderr.write("usage: bench_verify.mjs gen --n N --out FILE [--counts 1,5] [--algs ES256,EdDSA] | verify --in FILE [--seconds S]\n");
   process.exit(2);
 }
