@@ -100,8 +100,8 @@ def _from_fetch_error(did: str, exc: FetchError) -> Resolution:
     status = exc.details.get("status") if exc.details else None
     if exc.code == "fetch.refused":
         error, transient = NOT_FOUND, False
-    elif exc.code == "fetch.content_type":
-        error, transient = INTERNAL_ERROR, False
+    elif exc.code == "fetch.content_type":  # the host is broken, not the DID: indeterminate
+        error, transient = INTERNAL_ERROR, True
     elif exc.code == "fetch.status" and isinstance(status, int):
         if status in (404, 410):
             error, transient = NOT_FOUND, status == 404
@@ -226,7 +226,7 @@ class CachingResolver:
             outcome = _failed(did, INTERNAL_ERROR, f"internal error: {type(exc).__name__}",
                               transient=True)
         else:
-            outcome = self._checked(did, fetched.body, DID_JSON_LD)
+            outcome = self._checked(did, fetched.body, DID_JSON_LD, fetched=True)
             if outcome.document is not None:
                 ttl = self.positive_ttl
                 if fetched.cache_control_max_age is not None:
@@ -241,17 +241,23 @@ class CachingResolver:
                                   ttl=self.negative_ttl)
         return outcome
 
-    def _checked(self, did: str, raw: bytes, content_type: str, *,
+    def _checked(self, did: str, raw: bytes, content_type: str, *, fetched: bool = False,
                  metadata: dict[str, Any] | None = None) -> Resolution:
+        """A document that does not parse or is not the DID's is *bad data* when it is ours
+        (registry copy), but when a host served it (``fetched``, or our cache of what a host
+        served) the host is broken: could not get data, transient, so the credential is
+        ``indeterminate`` -- never ``invalid`` as if forged. (A good document without the
+        kid is still ``verificationMethodNotFound``, not transient: see ``dereference``.)"""
         try:
             doc = check_did_document(raw, did)
         except DocumentRejected as exc:
-            return _failed(did, INTERNAL_ERROR, f"invalid DID document: {exc}")
+            return _failed(did, INTERNAL_ERROR, f"invalid DID document: {exc}",
+                           transient=fetched)
         return Resolution(did, doc, content_type, metadata=metadata or {})
 
     def _from_cache(self, did: str, cached: bytes, content_type: str) -> Resolution:
         if cached.startswith(_POSITIVE):
-            outcome = self._checked(did, cached[1:], content_type)
+            outcome = self._checked(did, cached[1:], content_type, fetched=True)
         else:
             try:
                 record = json.loads(cached[1:])
