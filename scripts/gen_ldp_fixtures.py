@@ -26,8 +26,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from trustbridge.crypto.base64url import b64url_encode
 from trustbridge.formats._data_integrity import hash_data, sign_eddsa_rdfc_2022
-from trustbridge.formats._jose import b64url
 
 OUT = Path(__file__).resolve().parent.parent / "fixtures" / "ldp" / "own"
 CREATED = "2025-01-01T00:00:00Z"
@@ -51,7 +51,7 @@ def ed_jwk(key: ed25519.Ed25519PrivateKey) -> dict[str, str]:
 
     d = key.private_bytes(s.Encoding.Raw, s.PrivateFormat.Raw, s.NoEncryption())
     x = key.public_key().public_bytes(s.Encoding.Raw, s.PublicFormat.Raw)
-    return {"kty": "OKP", "crv": "Ed25519", "x": b64url(x), "d": b64url(d)}
+    return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(x), "d": b64url_encode(d)}
 
 
 def ed_did(key: ed25519.Ed25519PrivateKey) -> str:

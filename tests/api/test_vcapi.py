@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import serialization as ser
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from tests.conftest import ClientFactory
+from trustbridge.crypto.base64url import b64url_encode
 from trustbridge.formats._data_integrity import sign_eddsa_rdfc_2022
-from trustbridge.formats._jose import b64url
 from trustbridge.issuer.keys import demo_key
 
 Client = TestClient[Any, Any]
@@ -209,9 +209,9 @@ async def test_presentation_without_credentials_is_did_auth(client: Client) -> N
 
 async def test_didkit_signed_presentation(client: Client) -> None:
     jwk = {"kty": "OKP", "crv": "Ed25519",
-           "x": b64url(HOLDER.public_key().public_bytes(ser.Encoding.Raw,
+           "x": b64url_encode(HOLDER.public_key().public_bytes(ser.Encoding.Raw,
                                                         ser.PublicFormat.Raw)),
-           "d": b64url(HOLDER.private_bytes(ser.Encoding.Raw, ser.PrivateFormat.Raw,
+           "d": b64url_encode(HOLDER.private_bytes(ser.Encoding.Raw, ser.PrivateFormat.Raw,
                                             ser.NoEncryption()))}
     vc = json.loads((OWN / "vc-ed25519-2018.json").read_text())
     vp = {"@context": ["https://www.w3.org/2018/credentials/v1"],

@@ -12,8 +12,8 @@ import base58
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from trustbridge.did.resolver import offline_resolver
 from trustbridge.formats import _data_integrity as di
-from trustbridge.formats._did import FallbackResolver
 from trustbridge.formats._jsonld_loader import (
     JsonLdError,
     bundled_contexts,
@@ -78,7 +78,7 @@ def test_every_fixture_has_an_expectation() -> None:
 @pytest.mark.parametrize("name", sorted(CREDENTIALS))
 async def test_credential_proof(name: str) -> None:
     parsed = FMT.parse_credential(fixture(name))
-    result = await FMT.check_credential_proof(parsed, FallbackResolver(), at=AT)
+    result = await FMT.check_credential_proof(parsed, offline_resolver(), at=AT)
     assert result.code == CREDENTIALS[name], result.message
     if result.code.endswith(".ok"):
         assert result.status == CheckStatus.PASSED
@@ -92,7 +92,7 @@ async def test_presentation_proof(name: str) -> None:
     parsed = FMT.parse_presentation(fixture(name))
     assert parsed.nonce is not None and parsed.audience == (KEYS["domain"],)
     result = await FMT.check_presentation_proof(
-        parsed, FallbackResolver(), challenge=KEYS["challenge"], domain=KEYS["domain"], at=AT)
+        parsed, offline_resolver(), challenge=KEYS["challenge"], domain=KEYS["domain"], at=AT)
     assert result.code == PRESENTATIONS[name], result.message
 
 
@@ -104,7 +104,7 @@ async def test_presentation_proof(name: str) -> None:
 async def test_presentation_expectations_are_enforced(name: str, challenge: str, domain: str,
                                                       code: str) -> None:
     parsed = FMT.parse_presentation(fixture(name))
-    result = await FMT.check_presentation_proof(parsed, FallbackResolver(), challenge=challenge,
+    result = await FMT.check_presentation_proof(parsed, offline_resolver(), challenge=challenge,
                                                 domain=domain, at=AT)
     assert result.code == code
 
@@ -122,12 +122,12 @@ async def test_presentation_of_ld_vp_maps_holder_nonce_and_credentials() -> None
 async def test_missing_proof_and_unsupported_type() -> None:
     doc = fixture("vc-eddsa-rdfc-2022")
     del doc["proof"]
-    result = await FMT.check_credential_proof(FMT.parse_credential(doc), FallbackResolver(),
+    result = await FMT.check_credential_proof(FMT.parse_credential(doc), offline_resolver(),
                                               at=AT)
     assert result.code == "proof.missing"
     doc = fixture("vc-eddsa-rdfc-2022")
     doc["proof"]["cryptosuite"] = "bbs-2023"
-    result = await FMT.check_credential_proof(FMT.parse_credential(doc), FallbackResolver(),
+    result = await FMT.check_credential_proof(FMT.parse_credential(doc), offline_resolver(),
                                               at=AT)
     assert result.code == "proof.type_unsupported"
 
@@ -136,7 +136,7 @@ async def test_proof_set_needs_every_member() -> None:
     good = fixture("vc-eddsa-rdfc-2022")
     bad = fixture("vc-eddsa-rdfc-2022-proofvalue-changed")
     doc = {**good, "proof": [good["proof"], bad["proof"]]}
-    result = await FMT.check_credential_proof(FMT.parse_credential(doc), FallbackResolver(),
+    result = await FMT.check_credential_proof(FMT.parse_credential(doc), offline_resolver(),
                                               at=AT)
     assert result.code == "signature.invalid"
 
@@ -144,7 +144,7 @@ async def test_proof_set_needs_every_member() -> None:
 async def test_expired_proof() -> None:
     doc = fixture("vc-eddsa-rdfc-2022")
     doc["proof"]["expires"] = "2024-01-01T00:00:00Z"
-    result = await FMT.check_credential_proof(FMT.parse_credential(doc), FallbackResolver(),
+    result = await FMT.check_credential_proof(FMT.parse_credential(doc), offline_resolver(),
                                               at=AT)
     assert result.code == "proof.expired"
 
@@ -181,7 +181,7 @@ def test_w3c_intermediate_values_match() -> None:
 async def test_w3c_vector_issuer_does_not_control_the_key() -> None:
     """The spec's issuer is an https URL, not the did:key that signed: the format says so."""
     doc = json.loads((W3C / "vc-di-eddsa-rdfc-2022-signed.json").read_text())
-    result = await FMT.check_credential_proof(FMT.parse_credential(doc), FallbackResolver(),
+    result = await FMT.check_credential_proof(FMT.parse_credential(doc), offline_resolver(),
                                               at=datetime.now(UTC))
     assert result.code == "proof.controller_mismatch"
 
@@ -247,7 +247,7 @@ def test_bundled_contexts_are_pinned() -> None:
 async def test_w3c_proof_chains(name: str, code: str) -> None:
     """A proof set may hold co-signatures; every proof must verify and one must be the issuer's."""
     doc = json.loads((W3C / f"{name}.json").read_text())
-    result = await FMT.check_credential_proof(FMT.parse_credential(doc), FallbackResolver(),
+    result = await FMT.check_credential_proof(FMT.parse_credential(doc), offline_resolver(),
                                               at=datetime.now(UTC))
     assert result.code == code, result.message
     if code.endswith(".ok"):

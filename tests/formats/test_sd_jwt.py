@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from trustbridge.cache.memory import MemoryCache
+from trustbridge.did.resolver import offline_resolver
 from trustbridge.errors import FetchError, InputError
-from trustbridge.formats._did import FallbackResolver
 from trustbridge.formats.jwt_vc_issuer import IssuerMetadataFetcher, metadata_url
 from trustbridge.formats.sd_jwt import SdJwtVcFormat
 from trustbridge.formats.sd_jwt.disclosures import process_disclosures, split_sd_jwt
@@ -187,12 +187,12 @@ def fmt_with(host: MetadataHost | None = None, **kwargs: Any) -> SdJwtVcFormat:
 
 async def credential_result(fmt: SdJwtVcFormat, token: str, at: datetime = AT) -> Any:
     pc = fmt.parse_credential(token)
-    return await fmt.check_credential_proof(pc, FallbackResolver(), at=at)
+    return await fmt.check_credential_proof(pc, offline_resolver(), at=at)
 
 
 async def presentation_result(fmt: SdJwtVcFormat, token: str) -> Any:
     pp = fmt.parse_presentation(token)
-    return await fmt.check_presentation_proof(pp, FallbackResolver(), challenge=None,
+    return await fmt.check_presentation_proof(pp, offline_resolver(), challenge=None,
                                               domain=None, at=AT)
 
 
@@ -523,7 +523,7 @@ async def test_key_binding_to_a_did_in_cnf_kid() -> None:
     fmt = fmt_with()
     pp = fmt.parse_presentation(present(token, disclosures, holder=holder))
     assert pp.holder == did
-    result = await fmt.check_presentation_proof(pp, FallbackResolver(), challenge=None,
+    result = await fmt.check_presentation_proof(pp, offline_resolver(), challenge=None,
                                                 domain=None, at=AT)
     assert result.status == CheckStatus.PASSED, result
 
@@ -617,7 +617,7 @@ OWF: list[dict[str, Any]] = json.loads(
 def test_owf_reference_test_cases(case: dict[str, Any]) -> None:
     """Generic SD-JWTs (typ testcase+sd-jwt, no vct): the core verifies them as the reference
     implementation does -- issuer signature, processed claims, and key binding."""
-    from trustbridge.formats._jose import parse_compact_jws, public_key_from_jwk, verify_jws
+    from trustbridge.crypto import parse_compact_jws, public_key_from_jwk, verify_jws
     from trustbridge.formats.sd_jwt.key_binding import check_kb_claims
 
     parts = split_sd_jwt(case["sd_jwt"])

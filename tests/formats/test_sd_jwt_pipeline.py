@@ -26,7 +26,7 @@ from tests.formats.test_sd_jwt import (
     new_jwk,
     present,
 )
-from trustbridge.formats._did import FallbackResolver
+from trustbridge.did.resolver import offline_resolver
 from trustbridge.formats.jwt_vc import JwtVcFormat
 from trustbridge.model.report import Verdict
 from trustbridge.verify.pipeline import VerificationInput, Verifier
@@ -36,7 +36,7 @@ RELAXED = Policy(require_accredited_issuer=False, check_schema=False)
 
 
 def verifier() -> Verifier:
-    return Verifier(formats=[fmt_with(), JwtVcFormat()], resolver=FallbackResolver())
+    return Verifier(formats=[fmt_with(), JwtVcFormat()], resolver=offline_resolver())
 
 
 def codes(report: Any) -> set[str]:
@@ -172,7 +172,7 @@ async def test_revoked_in_a_token_status_list_is_never_valid() -> None:
                                {"given_name": "Erika"})
     lists = StatusListFetcher(ListHost(), MemoryCache(max_entries=10), max_bytes=65536,
                               default_ttl=60, max_ttl=600)
-    v = Verifier(formats=[fmt_with(), JwtVcFormat()], resolver=FallbackResolver(),
+    v = Verifier(formats=[fmt_with(), JwtVcFormat()], resolver=offline_resolver(),
                  status_lists=lists)
     report = await v.verify(VerificationInput(
         presentation=present(token, disclosures, holder=HOLDER_JWK), nonce=NONCE, at=AT,

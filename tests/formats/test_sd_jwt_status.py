@@ -23,7 +23,7 @@ from tests.formats.test_sd_jwt import (
     present,
     sign,
 )
-from trustbridge.formats._did import FallbackResolver
+from trustbridge.did.resolver import offline_resolver
 from trustbridge.formats.base import StatusEntry
 from trustbridge.model.report import CheckStatus
 from trustbridge.status.bitstring import StatusListError
@@ -82,7 +82,7 @@ def _entry(idx: int) -> StatusEntry:
 
 async def _verified(token: str) -> TokenStatusList:
     result = await fmt_with().verify_status_list_token(token, uri=URI, issuer=ISS,
-                                                       resolver=FallbackResolver(), at=AT)
+                                                       resolver=offline_resolver(), at=AT)
     assert isinstance(result, TokenStatusList), result
     return result
 
@@ -123,7 +123,7 @@ async def test_list_of_another_issuer() -> None:
 ])
 async def test_bad_status_list_tokens(token: Any, code: str) -> None:
     result = await fmt_with().verify_status_list_token(token(), uri=URI, issuer=ISS,
-                                                       resolver=FallbackResolver(), at=AT)
+                                                       resolver=offline_resolver(), at=AT)
     assert not isinstance(result, TokenStatusList)
     assert (result.status, result.code) == (CheckStatus.ERROR, code)
 

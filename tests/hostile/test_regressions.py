@@ -24,7 +24,7 @@ import pytest
 from tests.conftest import ROOT, ClientFactory
 from tests.hostile.test_forgery_corpus import fc
 from tests.verify.support import failing_codes
-from trustbridge.formats._did import FallbackResolver
+from trustbridge.did.resolver import offline_resolver
 from trustbridge.formats.base import parse_datetime
 from trustbridge.formats.jwt_vc import JwtVcFormat
 from trustbridge.formats.ldp import LdpFormat
@@ -38,7 +38,7 @@ LDP = ROOT / "fixtures" / "ldp" / "own"
 
 def _verifier(at: datetime) -> Verifier:
     return Verifier(formats=[SdJwtVcFormat(), LdpFormat(), JwtVcFormat()],
-                    resolver=FallbackResolver(), clock=lambda: at)
+                    resolver=offline_resolver(), clock=lambda: at)
 
 
 def _demo_vc_with(**claims: Any) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from trustbridge.formats._did import FallbackResolver
+from trustbridge.did.resolver import offline_resolver
 from trustbridge.registry.chain import Answer, SignatureVerdict, evaluate_accreditation
 from trustbridge.registry.facts import ResolverSignatureVerifier, verify_records
 from trustbridge.registry.issuance import DidKey, accreditation_claims
@@ -91,7 +91,7 @@ class World:
                                                        "revoked": whole_issuer})
 
     async def verdicts(self) -> dict[str, SignatureVerdict]:
-        return await verify_records(ResolverSignatureVerifier(FallbackResolver()),
+        return await verify_records(ResolverSignatureVerifier(offline_resolver()),
                                     self.records.values())
 
     async def evaluate(self, name: str, *, types: Iterable[str] = (*BASE, EV),

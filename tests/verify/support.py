@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from trustbridge.cache.memory import MemoryCache
+from trustbridge.did.resolver import offline_resolver
 from trustbridge.errors import FetchError
-from trustbridge.formats._did import FallbackResolver
 from trustbridge.formats.jwt_vc import JwtVcFormat
 from trustbridge.formats.sd_jwt import SdJwtVcFormat
 from trustbridge.status.fetcher import StatusListFetcher
@@ -123,7 +123,7 @@ def make_verifier(*, docs: dict[str, str] | None = None, registry: Any = None,
     schemas = SchemaStore(local_dir=schema_dir, fetcher=None, cache=cache,
                           fetch_remote=False, max_bytes=256 * 1024, ttl=60)
     return Verifier(
-        formats=[SdJwtVcFormat(), JwtVcFormat()], resolver=FallbackResolver(), registry=registry,
+        formats=[SdJwtVcFormat(), JwtVcFormat()], resolver=offline_resolver(), registry=registry,
         status_lists=StatusListFetcher(fetcher, cache, max_bytes=512 * 1024, default_ttl=60,
                                        max_ttl=600),
         schemas=schemas, result_cache=result_cache,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.verify.support import failing_codes
-from trustbridge.formats._did import FallbackResolver
+from trustbridge.did.resolver import offline_resolver
 from trustbridge.formats.jwt_vc import JwtVcFormat
 from trustbridge.verify.pipeline import VerificationInput, Verifier
 from trustbridge.verify.policy import Policy
@@ -32,7 +32,7 @@ def doc(name: str) -> dict[str, Any]:
 
 
 def verifier() -> Verifier:
-    return Verifier(formats=[ldp.LdpFormat(), JwtVcFormat()], resolver=FallbackResolver(),
+    return Verifier(formats=[ldp.LdpFormat(), JwtVcFormat()], resolver=offline_resolver(),
                     clock=lambda: AT)
 
 

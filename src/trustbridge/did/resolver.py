@@ -20,6 +20,7 @@ import asyncio
 import hashlib
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,8 @@ from trustbridge.model.did import (
 )
 
 log = logging.getLogger(__name__)
+PURE_METHOD_PREFIXES = ("did:key:", "did:jwk:")
+PURE_MEMO_MAX = 4096
 
 REPRESENTATIONS = (DID_JSON_LD, DID_JSON)
 CACHE_PREFIX = "did:doc:"
@@ -132,6 +135,10 @@ class CachingResolver:
         self.local_source = local_source
         self.did_key_format = did_key_format
         self._inflight: dict[str, asyncio.Future[Resolution]] = {}
+        # did:key / did:jwk documents are pure functions of the DID: their dereferenced
+        # methods are remembered (small LRU), which saves re-deriving them per signature.
+        self._pure_methods: OrderedDict[tuple[str, str | None], VerificationMethod] = (
+            OrderedDict())
         self.fetches = 0  # network loads started (tests and benchmarks read it)
 
     @classmethod
@@ -288,6 +295,12 @@ class CachingResolver:
         not authorised for ``relationship`` (e.g. ``assertionMethod`` for issuers)."""
         if relationship is not None and relationship not in RELATIONSHIPS:
             raise ValueError(f"unknown verification relationship {relationship!r}")
+        pure = did_url.startswith(PURE_METHOD_PREFIXES)
+        if pure:
+            hit = self._pure_methods.get((did_url, relationship))
+            if hit is not None:
+                self._pure_methods.move_to_end((did_url, relationship))
+                return hit
         parsed = parse_did_url(did_url)
         if parsed.path or parsed.query is not None:
             raise DIDError("only DID URLs with a fragment are dereferenced here",
@@ -299,11 +312,24 @@ class CachingResolver:
                            error=resolution.error or INTERNAL_ERROR,
                            transient=resolution.transient)
         document = DIDDocument.model_validate(resolution.document)
-        return select_method(document, did, parsed.fragment, relationship)
+        method = select_method(document, did, parsed.fragment, relationship)
+        if pure:
+            self._pure_methods[(did_url, relationship)] = method
+            if len(self._pure_methods) > PURE_MEMO_MAX:
+                self._pure_methods.popitem(last=False)
+        return method
 
     async def aclose(self) -> None:
         for future in list(self._inflight.values()):
             future.cancel()
+
+
+def offline_resolver() -> CachingResolver:
+    """did:key and did:jwk only: no fetcher, so did:web/did:ebsi come back transient (the caller
+    reports indeterminate). For tools and tests, and where no DID component is attached."""
+    from trustbridge.cache.memory import MemoryCache
+
+    return CachingResolver(cache=MemoryCache(max_entries=16), fetcher=None)
 
 
 def _absolute(did: str, ref: str) -> str:
@@ -354,4 +380,5 @@ _SNAKE = {"authentication": "authentication", "assertionMethod": "assertion_meth
           "capabilityDelegation": "capability_delegation"}
 
 
-__all__ = ["CACHE_PREFIX", "REPRESENTATIONS", "CachingResolver", "Resolution", "select_method"]
+__all__ = ["CACHE_PREFIX", "REPRESENTATIONS", "CachingResolver", "Resolution", "offline_resolver",
+           "select_method"]

@@ -33,16 +33,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
+from trustbridge.crypto.jwk import jwk_from_public_key
+from trustbridge.did.interface import DIDError, public_key_of
 from trustbridge.errors import InputError
 from trustbridge.formats import _data_integrity as di
-from trustbridge.formats._did import DIDError, public_key_of
 from trustbridge.formats._didkit import (
     DIDKIT_PROOF_TYPES,
     LOCAL_METHODS,
     DidkitError,
     verify_with_didkit,
 )
-from trustbridge.formats._jose import jwk_from_public_key
 from trustbridge.formats._jsonld_loader import JsonLdError, canonize, check_contexts
 from trustbridge.formats.base import (
     CREDENTIAL_PROOF,

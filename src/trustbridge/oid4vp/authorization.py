@@ -14,9 +14,10 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+from trustbridge.crypto.base64url import b64url_encode
 from trustbridge.oid4vp.query import pex_formats_supported, vp_formats_supported
 from trustbridge.oid4vp.session import PresentationSession
-from trustbridge.oid4vp.verifier_key import VerifierKey, b64url
+from trustbridge.oid4vp.verifier_key import VerifierKey
 
 REQUEST_OBJECT_TYP = "oauth-authz-req+jwt"
 REQUEST_OBJECT_MEDIA_TYPE = "application/oauth-authz-req+jwt"
@@ -63,7 +64,7 @@ def request_object(session: PresentationSession, key: VerifierKey) -> str:
     if session.signed:
         return key.sign({"typ": REQUEST_OBJECT_TYP}, payload)
     header = json.dumps({"alg": "none", "typ": REQUEST_OBJECT_TYP}, separators=(",", ":"))
-    return b64url(header.encode()) + "." + b64url(payload) + "."
+    return b64url_encode(header.encode()) + "." + b64url_encode(payload) + "."
 
 
 def form_encode(params: dict[str, Any]) -> dict[str, str]:

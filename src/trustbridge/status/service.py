@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-import importlib
-import logging
 from typing import Any
 
+from trustbridge.fetch import fetcher_of
 from trustbridge.services import Services
 from trustbridge.status.fetcher import StatusListFetcher
-
-log = logging.getLogger(__name__)
 
 NAME = "status"
 
 
-FALLBACK = "safe_fetcher_fallback"
-
-
 def safe_fetcher_of(services: Services) -> Any:
-    """The SSRF-safe fetcher the DID package provides, or this package's fallback adapter."""
-    existing = services.components.get("fetcher") or services.components.get(FALLBACK)
+    """The SSRF-safe fetcher: the component the DID package attached (a test may put its own
+    transport there), else a ``trustbridge.fetch.SafeFetcher`` from the settings."""
+    existing = services.components.get("fetcher")
     if existing is not None:
         return existing
-    try:
-        fetch_module = importlib.import_module("trustbridge.fetch")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("trustbridge.fetch", "trustbridge"):
-            raise
-        from trustbridge.status._fallback_fetcher import FallbackSafeFetcher
-
-        log.info("trustbridge.fetch not installed; status lists and schemas use the fallback "
-                 "SSRF-safe fetcher")
-        fallback = FallbackSafeFetcher.from_settings(services.settings)
-        services.components[FALLBACK] = fallback  # closed with the services
-        return fallback
-    factory = getattr(fetch_module, "fetcher_of", None)
-    if callable(factory):
-        return factory(services)
-    return fetch_module.SafeFetcher.from_settings(services.settings)
+    return fetcher_of(services)
 
 
 async def attach(services: Services) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from trustbridge.crypto.base64url import b64url_decode
 from trustbridge.formats.base import StatusEntry, parse_datetime
 from trustbridge.model.report import CheckResult
 from trustbridge.status.bitstring import MAX_DECOMPRESSED_BYTES, StatusListError
@@ -47,8 +48,6 @@ class TokenStatusList:
 
 def decode_lst(lst: Any, *, max_bytes: int = MAX_DECOMPRESSED_BYTES) -> bytes:
     """§4.1: base64url(ZLIB(bytes)); ``status.list_malformed`` / ``status.list_too_large``."""
-    from trustbridge.formats._jose import b64url_decode
-
     if not isinstance(lst, str) or not lst:
         raise StatusListError("status_list.lst is missing", code="status.list_malformed")
     try:

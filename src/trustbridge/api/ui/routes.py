@@ -22,8 +22,8 @@ from aiohttp import web
 from trustbridge.api.body import parse_json_bytes
 from trustbridge.api.openapi import ApiRoutes
 from trustbridge.api.ui.report_view import render_message, render_report
+from trustbridge.crypto.base64url import b64url_decode
 from trustbridge.errors import InputError, NotFound, PayloadTooLarge
-from trustbridge.formats._jose import b64url_decode
 from trustbridge.oid4vp.service import presentations_of
 from trustbridge.verify.pipeline import VerificationInput
 from trustbridge.verify.service import verifier_of

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from trustbridge.formats._jose import b64url, b64url_decode
+from trustbridge.crypto.base64url import b64url_decode, b64url_encode
 
 SD = "_sd"
 SD_ALG = "_sd_alg"
@@ -72,7 +72,7 @@ def split_sd_jwt(text: str) -> SdJwtParts:
 
 def digest_of(text: str, sd_alg: str) -> str:
     """base64url(hash(ASCII(text))): a Disclosure's digest (§4.2.3) or ``sd_hash`` (§4.3.1)."""
-    return b64url(HASHES[sd_alg](text.encode("ascii")).digest())
+    return b64url_encode(HASHES[sd_alg](text.encode("ascii")).digest())
 
 
 def sd_alg_of(payload: Mapping[str, Any]) -> str:

@@ -11,8 +11,8 @@ format-agnostic checks (structure, validity, issuer trust) apply unchanged.
 holder is the ``cnf`` key (DID or RFC 9278 thumbprint URI), nonce/aud/iat come from
 the KB-JWT.
 
-Crypto comes from the ``formats._jose`` / ``formats._did`` adapters (``trustbridge.crypto``
-/ ``trustbridge.did`` once they land); only the imports change then.
+Crypto comes from ``trustbridge.crypto`` (JWS, JWK) and ``trustbridge.did`` (keys of
+verification methods).
 """
 
 from __future__ import annotations
@@ -23,17 +23,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from trustbridge.errors import FetchError, InputError
-from trustbridge.formats._did import DIDError, public_key_of
-from trustbridge.formats._jose import (
+from trustbridge.crypto.jwk import jwk_from_public_key, public_key_from_jwk
+from trustbridge.crypto.jws import (
     DEFAULT_ALGS,
     RSA_ALGS,
     SignatureError,
-    jwk_from_public_key,
     parse_compact_jws,
-    public_key_from_jwk,
     verify_jws,
 )
+from trustbridge.did.interface import DIDError, public_key_of
+from trustbridge.errors import FetchError, InputError
 from trustbridge.formats.base import (
     CREDENTIAL_PROOF,
     PRESENTATION_PROOF,

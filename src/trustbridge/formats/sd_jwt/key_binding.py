@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from trustbridge.formats._jose import b64url
+from trustbridge.crypto.base64url import b64url_encode
 from trustbridge.formats.sd_jwt.disclosures import SdJwtError, digest_of
 
 KB_TYP = "kb+jwt"
@@ -29,7 +29,7 @@ def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
     if members is None or any(not isinstance(jwk.get(m), str) for m in members):
         raise SdJwtError("cnf.jwk is not a usable public JWK", code="sd_jwt.cnf_invalid")
     canonical = json.dumps({m: jwk[m] for m in members}, separators=(",", ":"), sort_keys=True)
-    return b64url(hashlib.sha256(canonical.encode("utf-8")).digest())
+    return b64url_encode(hashlib.sha256(canonical.encode("utf-8")).digest())
 
 
 def holder_of(cnf: Any) -> str | None:
