@@ -105,7 +105,7 @@ def _jws(token: str, what: str) -> tuple[Any, dict[str, Any]]:
     try:
         jws = parse_compact_jws(token)
         payload = jws.payload_json()
-    except Exception as exc:  # the adapter raises ValueError; the real crypto its own type
+    except Exception as exc:  # crypto raises MalformedInput; anything else is malformed too
         raise InputError(f"the {what} is not a well-formed compact JWS: {exc}",
                          code="credential.malformed") from exc
     if not isinstance(payload, dict):
@@ -471,7 +471,7 @@ class SdJwtVcFormat:
                 return CheckResult.failed(check, "sd_jwt.cnf_invalid", "cnf.jwk is a private key")
             try:
                 return public_key_from_jwk(jwk)
-            except Exception as exc:  # adapter/crypto raise ValueError or their own type
+            except Exception as exc:  # MalformedInput (key.invalid), or any other refusal
                 return CheckResult.failed(check, "sd_jwt.cnf_invalid",
                                           f"cnf.jwk cannot be used: {exc}")
         kid = cnf.get("kid")
