@@ -121,8 +121,25 @@ def _uint(value: int) -> str:
     return b64url_encode(value.to_bytes((value.bit_length() + 7) // 8, "big"))
 
 
+_JWK_MEMO: OrderedDict[int, tuple[PublicKey, dict[str, str]]] = OrderedDict()
+
+
 def jwk_from_public_key(key: PublicKey) -> dict[str, str]:
-    """The minimal public JWK (the RFC 7638 required members only)."""
+    """The minimal public JWK (the RFC 7638 required members only).
+
+    Remembered per key object (keys are not hashable; the entry holds the key, so its id
+    cannot be reused while remembered): memoised keys sign request after request."""
+    hit = _JWK_MEMO.get(id(key))
+    if hit is not None and hit[0] is key:
+        return dict(hit[1])
+    jwk = _jwk_of(key)
+    _JWK_MEMO[id(key)] = (key, jwk)
+    if len(_JWK_MEMO) > _KEY_MEMO_MAX:
+        _JWK_MEMO.popitem(last=False)
+    return dict(jwk)
+
+
+def _jwk_of(key: PublicKey) -> dict[str, str]:
     if isinstance(key, ed25519.Ed25519PublicKey):
         raw = key.public_bytes(Encoding.Raw, PublicFormat.Raw)
         return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(raw)}

@@ -10,7 +10,6 @@ own DID (``iss`` for a VC, the holder for a VP).
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -105,15 +104,15 @@ class JwtVcFormat:
         if not isinstance(obj, str):
             raise InputError(f"a JWT {what} must be a compact JWS string",
                              code=f"{what}.malformed")
-        peeked = _peek_header(obj)
-        if peeked is not None and "crit" in peeked:
-            # Reported precisely even where the JOSE layer refuses crit while parsing.
-            raise InputError("the JWS header marks extensions critical that are not supported",
-                             code="header.crit_unsupported")
         try:
             jws = parse_compact_jws(obj.strip())
             payload = jws.payload_json()
         except Exception as exc:
+            peeked = _peek_header(obj)
+            if peeked is not None and "crit" in peeked:
+                # Reported precisely: the JOSE layer refuses crit while parsing.
+                raise InputError("the JWS header marks extensions critical that are not "
+                                 "supported", code="header.crit_unsupported") from exc
             raise InputError(f"the {what} is not a well-formed compact JWS: {exc}",
                              code=f"{what}.malformed") from exc
         header = dict(jws.header)
@@ -126,10 +125,9 @@ class JwtVcFormat:
         """VCDM 1.1 §6.3.1 decoding (``vc`` claim) or VCDM 2.0 (payload is the VC)."""
         jws, header, payload = self._parse(obj, "credential")
         conflicts: list[str] = []
-        if isinstance(payload.get("vc"), Mapping):
-            credential: dict[str, Any] = copy.deepcopy(dict(payload["vc"]))
-        else:
-            credential = copy.deepcopy(payload)
+        # ``payload`` was parsed for this call alone, so filling claims in needs no copy.
+        credential: dict[str, Any] = (payload["vc"] if isinstance(payload.get("vc"), dict)
+                                      else payload)
         version = vcdm_version_of(credential)
         nbf, exp, iat = (_date_claim(payload, c) for c in ("nbf", "exp", "iat"))
         conflicts += _unusable_dates(payload)
@@ -191,10 +189,8 @@ class JwtVcFormat:
         """VCDM 1.1 §6.3.1 (``vp`` claim; ``iss`` is the holder) or VCDM 2.0 ``vp+jwt``."""
         jws, header, payload = self._parse(obj, "presentation")
         conflicts: list[str] = []
-        if isinstance(payload.get("vp"), Mapping):
-            presentation: dict[str, Any] = copy.deepcopy(dict(payload["vp"]))
-        else:
-            presentation = copy.deepcopy(payload)
+        presentation: dict[str, Any] = (payload["vp"] if isinstance(payload.get("vp"), dict)
+                                        else payload)
         conflicts += _unusable_dates(payload)
         iss = payload.get("iss")
         holder_claim = presentation.get("holder")
