@@ -360,9 +360,37 @@ def _metaschema_problem(cls: Any, schema: Mapping[str, Any]) -> str | None:
     return problem
 
 
+_VALIDATOR_MEMO: OrderedDict[tuple[int, int], tuple[Any, Any, Any]] = OrderedDict()
+
+
+def _prepared_validator(schema: Mapping[str, Any], registry: Any) -> Any:
+    """A validator for ``schema`` with ``registry`` (or why the schema is malformed).
+
+    The schema store hands out the same objects for a local schema every time, so the
+    validator is remembered per (schema, registry) object pair; the entry holds both, so
+    their ids cannot be reused while it lives."""
+    from jsonschema import validators
+
+    memo_key = (id(schema), id(registry))
+    hit = _VALIDATOR_MEMO.get(memo_key)
+    if hit is not None and hit[0] is schema and hit[1] is registry:
+        _VALIDATOR_MEMO.move_to_end(memo_key)
+        return hit[2]
+    own = dict(schema)
+    cls = validators.validator_for(own, default=validators.Draft202012Validator)
+    problem = _metaschema_problem(cls, own)
+    if problem is not None:
+        return problem
+    kwargs: dict[str, Any] = {} if registry is None else {"registry": registry}
+    prepared = cls(own, **kwargs)
+    _VALIDATOR_MEMO[memo_key] = (schema, registry, prepared)
+    while len(_VALIDATOR_MEMO) > _METASCHEMA_MEMO_MAX:
+        _VALIDATOR_MEMO.popitem(last=False)
+    return prepared
+
+
 def _check_one_schema(credential: Mapping[str, Any], fact: SchemaFact) -> CheckResult:
     from jsonschema import exceptions as js_exceptions
-    from jsonschema import validators
 
     where = {"schema": fact.ref.id, "type": fact.ref.type}
     if fact.ref.type not in SCHEMA_TYPES:
@@ -374,18 +402,13 @@ def _check_one_schema(credential: Mapping[str, Any], fact: SchemaFact) -> CheckR
         return CheckResult.error(SCHEMA, reason.code if reason else "schema.unavailable",
                                  reason.message if reason else "schema could not be obtained",
                                  **where)
-    schema = dict(fact.schema)
     try:
-        cls = validators.validator_for(schema, default=validators.Draft202012Validator)
-        problem = _metaschema_problem(cls, schema)
-        if problem is not None:
+        prepared = _prepared_validator(fact.schema, fact.registry)
+        if isinstance(prepared, str):
             return CheckResult.error(SCHEMA, "schema.malformed",
-                                     f"the declared schema is not a valid JSON Schema: {problem}",
-                                     **where)
-        kwargs: dict[str, Any] = {}
-        if fact.registry is not None:
-            kwargs["registry"] = fact.registry
-        validator = cls(schema, **kwargs)
+                                     f"the declared schema is not a valid JSON Schema: "
+                                     f"{prepared}", **where)
+        validator = prepared
         errors = sorted(validator.iter_errors(dict(credential)), key=lambda e: list(e.path))
     except js_exceptions.SchemaError as exc:
         return CheckResult.error(SCHEMA, "schema.malformed",

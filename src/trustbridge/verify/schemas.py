@@ -31,6 +31,7 @@ KEY_PREFIX = "schema:doc:"
 _TSR = re.compile(r"/trusted-schemas-registry/v\d+/schemas/([A-Za-z0-9]+)(?:[?#].*)?$")
 _NPM = re.compile(r"node_modules/@cef-ebsi/([A-Za-z0-9._-]+)/schema\.json$")
 MAX_REF_DOCS = 16
+MAX_LOCAL_MEMO = 1024
 ACCEPT = "application/schema+json, application/json"
 
 
@@ -57,6 +58,9 @@ class SchemaStore:
         self._by_content_id: dict[str, dict[str, Any]] = {}
         self._by_package: dict[str, dict[str, Any]] = {}
         self._fetcher = fetcher if fetch_remote else None
+        # A schema whose $refs all resolve in the local store is a pure function of the
+        # store: its (root, registry) is built once. Remote ones are rebuilt (cache TTLs).
+        self._loaded_local: dict[str, tuple[dict[str, Any], Registry[Any]]] = {}
         self._cache = cache
         self.max_bytes = max_bytes
         self.ttl = ttl
@@ -103,6 +107,7 @@ class SchemaStore:
         if not isinstance(key, str):
             raise ValueError("a schema needs a $id or an explicit uri")
         self._local[key] = dict(schema)
+        self._loaded_local.clear()
 
     def _local_doc(self, uri: str) -> dict[str, Any] | None:
         doc = self._local.get(uri) or self._local.get(uri.rstrip("#"))
@@ -139,7 +144,12 @@ class SchemaStore:
 
     async def load(self, uri: str) -> tuple[dict[str, Any], Registry[Any]]:
         """The schema at ``uri`` and a registry holding it and its (prefetched) ``$ref`` docs."""
-        root = self._local_doc(uri) or await self._remote(uri)
+        memo = self._loaded_local.get(uri)
+        if memo is not None:
+            return memo
+        local_root = self._local_doc(uri)
+        all_local = local_root is not None
+        root = local_root or await self._remote(uri)
         if "$id" not in root:
             # Relative $refs resolve against where the schema was found (its TSR URL).
             root = {"$id": uri, **root}
@@ -152,6 +162,7 @@ class SchemaStore:
                 continue
             doc = self._local_doc(ref)
             if doc is None:
+                all_local = False
                 try:
                     doc = await self._remote(ref)
                 except FetchError:
@@ -166,6 +177,10 @@ class SchemaStore:
         for key, doc in list(docs.items()) + list(self._local.items()):
             registry = registry.with_resource(
                 key, Resource.from_contents(doc, default_specification=DRAFT202012))
+        if all_local and not pending:
+            if len(self._loaded_local) >= MAX_LOCAL_MEMO:
+                self._loaded_local.clear()
+            self._loaded_local[uri] = (root, registry)
         return root, registry
 
 
