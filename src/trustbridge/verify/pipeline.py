@@ -298,14 +298,21 @@ class _Run:
             CREDENTIAL_PROOF,
             self.v.format_for(c.raw).check_credential_proof(c, self.v.resolver, at=self.at),
             limit) for c in parsed]
-        fact_tasks = [self._facts_for(c) for c in parsed]
-
-        async def no_proof() -> CheckResult | None:
-            return None
-
-        vp_proof_result, cred_proofs, cred_facts = await asyncio.gather(
-            vp_proof if vp_proof is not None else no_proof(),
-            asyncio.gather(*proof_tasks), asyncio.gather(*fact_tasks))
+        # One flat gather (each awaitable becomes one task); a policy that needs no facts
+        # (no status, schema or registry) gets its empty facts without a task each.
+        needs_facts = (self.policy.check_status or self.policy.check_schema
+                       or self.policy.require_accredited_issuer)
+        fact_tasks = [self._facts_for(c) for c in parsed] if needs_facts else []
+        steps: list[Awaitable[Any]] = [*proof_tasks, *fact_tasks]
+        if vp_proof is not None:
+            steps.append(vp_proof)
+        done = await asyncio.gather(*steps)
+        count = len(parsed)
+        cred_proofs: list[CheckResult] = list(done[:count])
+        cred_facts: list[CredentialFacts] = (
+            list(done[count:2 * count]) if needs_facts
+            else [CredentialFacts(status=(), schemas=(), trust=None)] * count)
+        vp_proof_result: CheckResult | None = done[-1] if vp_proof is not None else None
 
         # Presentation-level checks (steps 2 and 4).
         if pp is not None and vp_proof_result is not None:
