@@ -20,13 +20,19 @@ NOTIFIED = "http://uri.etsi.org/19602/Svcstatus/notified"
 WITHDRAWN = "http://uri.etsi.org/19602/Svcstatus/withdrawn"
 
 
-def lote_file(tmp_path: Path, *, withdrawn_from: str) -> Path:
-    """The fixture LoTE, re-dated so it is fresh now, with HS withdrawn from the given date."""
-    doc = json.loads((FIXTURES / "trust" / "lote-pub-eaa.json").read_text())
+def fresh_lote() -> dict[str, Any]:
+    """The fixture LoTE, re-dated so it is fresh now."""
+    doc: dict[str, Any] = json.loads((FIXTURES / "trust" / "lote-pub-eaa.json").read_text())
     info = doc["LoTE"]["ListAndSchemeInformation"]
     now = datetime.now(UTC)
     info["ListIssueDateTime"] = (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     info["NextUpdate"] = (now + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return doc
+
+
+def lote_file(tmp_path: Path, *, withdrawn_from: str) -> Path:
+    """The fresh fixture LoTE with HS withdrawn from the given date."""
+    doc = fresh_lote()
     svc = doc["LoTE"]["TrustedEntitiesList"][0]["TrustedEntityServices"][0]
     svc["ServiceInformation"].update(ServiceStatus=WITHDRAWN, StatusStartingTime=withdrawn_from)
     svc["ServiceHistory"] = [{"ServiceStatus": NOTIFIED,

@@ -8,14 +8,23 @@ issuance), the decision now is computed too and reported as ``since_then`` when 
 
 ``check_issuer`` keeps the registry's contract (the verification pipeline calls it):
 the decision, or ``FetchError`` when it is ``unknown``.
+
+Published lists (LoTE, ETSI trusted lists) refresh on their own schedule (NextUpdate, else
+hourly; checked every ``REFRESH_TICK`` seconds in the background and on every evaluation).
+Cached verification results are keyed on ``epoch``, which folds in the digest of every list
+in use, so a refresh that changes a list's content moves it; the first change noticed is
+also announced as a ``registry.changed`` event (with no DIDs), which drops cached results
+on every node at once. A refresh that yields the same bytes moves nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +47,9 @@ log = logging.getLogger(__name__)
 
 NAME = "trust"
 SINCE_THEN_MIN = timedelta(minutes=1)
+REFRESH_TICK = 60.0  # seconds between due-checks of published lists (cheap when not due)
+
+Announce = Callable[[], Awaitable[None]]
 
 
 class TrustService:
@@ -45,7 +57,8 @@ class TrustService:
 
     def __init__(self, sources: Sequence[TrustSource], *, clock: Clock,
                  policy: Policy | None = None, grace: timedelta = timedelta(days=1),
-                 timeout: float = 8.0, registry: Any = None) -> None:
+                 timeout: float = 8.0, registry: Any = None,
+                 announce: Announce | None = None) -> None:
         names = [s.name for s in sources]
         if len(set(names)) != len(names):
             raise InputError("trust source names must be unique", code="trust.config_invalid")
@@ -55,6 +68,9 @@ class TrustService:
         self.grace = grace
         self.timeout = timeout
         self.registry = registry
+        self.announce = announce
+        self._digests: dict[str, str | None] = {}
+        self._refresher: asyncio.Task[None] | None = None
         unknown = self.policy.names() - set(names)
         if unknown:
             log.warning("trust policy names unconfigured sources %s: they count as unavailable",
@@ -106,11 +122,72 @@ class TrustService:
                                                    for a in result.evidence]})
         return result
 
-    async def epoch(self) -> int:
-        """The registry's epoch (verification results are cached on it). List refreshes do
-        not move it: cached results live at most ``result_cache_ttl_seconds``."""
+    async def epoch(self) -> int | str:
+        """What verification results are cached on: the registry's epoch, and, when published
+        lists are configured, a digest of the lists in use (``"<epoch>+<digest>"``), so a
+        content change of any list moves it."""
         getter = getattr(self.registry, "epoch", None)
-        return int(await getter()) if getter is not None else 0
+        registry_epoch = int(await getter()) if getter is not None else 0
+        tag = await self._lists_tag()
+        return registry_epoch if tag is None else f"{registry_epoch}+{tag}"
+
+    async def refresh(self) -> None:
+        """Reload every published list that is due; announce a content change."""
+        for source in self.sources:
+            refresh = getattr(source, "refresh", None)
+            if refresh is not None:
+                try:
+                    await asyncio.wait_for(refresh(), self.timeout)
+                except Exception:  # the list keeps its previous copy; try again next tick
+                    log.warning("trust source %s: refresh failed", source.name, exc_info=True)
+        await self._lists_tag()
+
+    async def _lists_tag(self) -> str | None:
+        """A short digest over the digests of the lists in use (``None`` without lists).
+
+        A list whose digest moves from one copy to another is a content change: it is
+        announced once (a first load is not a change, nothing was cached on that list)."""
+        digests: dict[str, str | None] = {}
+        listed = False
+        for source in self.sources:
+            of = getattr(source, "list_digests", None)
+            if of is not None:
+                listed = True
+                digests.update({f"{source.name} {loc}": d for loc, d in of().items()})
+        if not listed:
+            return None
+        changed = any(old is not None and digests.get(loc) not in (None, old)
+                      for loc, old in self._digests.items())
+        self._digests = digests
+        if changed and self.announce is not None:
+            try:
+                await self.announce()
+            except Exception:  # the epoch has moved anyway; the event only speeds things up
+                log.warning("trust list change not announced", exc_info=True)
+        text = json.dumps(sorted(digests.items()), separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+    def start(self, interval: float = REFRESH_TICK) -> None:
+        """Refresh due lists in the background even while every verification is answered
+        from the result cache (evaluations refresh them too, but cache hits do not evaluate)."""
+        if self._refresher is None and any(hasattr(s, "refresh") for s in self.sources):
+            self._refresher = asyncio.get_running_loop().create_task(
+                self._refresh_every(interval), name="trust-list-refresh")
+
+    async def _refresh_every(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("trust list refresh failed")
+
+    async def aclose(self) -> None:
+        if self._refresher is not None:
+            self._refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresher
+            self._refresher = None
 
 
 def _paths(base: Path, values: Any) -> list[Path]:
@@ -182,11 +259,30 @@ def build_trust(services: Services) -> TrustService:
     policy = parse_policy(s.trust_policy) if s.trust_policy else None
     return TrustService(sources, clock=lambda: services.clock(), policy=policy,
                         grace=timedelta(seconds=s.trust_stale_grace_seconds),
-                        timeout=s.verify_fact_timeout_seconds, registry=registry)
+                        timeout=s.verify_fact_timeout_seconds, registry=registry,
+                        announce=_announcer(services, registry))
+
+
+def _announcer(services: Services, registry: Any) -> Announce:
+    """Publish a ``registry.changed`` event with no DIDs (the registry's own invalidation
+    path: every node's verifier drops its cached results and re-reads the epoch)."""
+    async def announce() -> None:
+        from trustbridge.registry.events import events_of
+
+        try:
+            events = events_of(services)  # attached after us, by registry.sync_service
+        except RuntimeError:
+            return  # no event bus: the epoch alone moves (within epoch_max_age_seconds)
+        getter = getattr(registry, "epoch", None)
+        await events.publish((), int(await getter()) if getter is not None else 0)
+
+    return announce
 
 
 async def attach(services: Services) -> None:
-    services.components[NAME] = build_trust(services)
+    trust = build_trust(services)
+    trust.start()
+    services.components[NAME] = trust
 
 
 def trust_of(services: Services) -> TrustService:

@@ -72,6 +72,12 @@ class ListFeed(Generic[T]):
         self._cache_key = CACHE_PREFIX + hashlib.sha256(location.encode()).hexdigest()
         self.last_error: str | None = None
 
+    @property
+    def digest(self) -> str | None:
+        """sha256 of the bytes of the copy in use (``None`` before one was loaded); it moves
+        exactly when a refresh changes the list's content."""
+        return self._snapshot.digest if self._snapshot is not None else None
+
     def _due(self, now: datetime) -> bool:
         snap = self._snapshot
         if snap is None or self._checked_at is None:

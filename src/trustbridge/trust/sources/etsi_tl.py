@@ -267,6 +267,15 @@ class TrustedListSource:
                 out.append((feed, snap))
         return out, problems
 
+    def list_digests(self) -> dict[str, str | None]:
+        """The digest of every list in use, the LoTL included (see ``TrustService.epoch``)."""
+        feeds = [*([self.lotl] if self.lotl is not None else []), *self.feeds.values()]
+        return {feed.location: feed.digest for feed in feeds}
+
+    async def refresh(self) -> None:
+        """Reload the LoTL and the lists that are due (and pick up newly pointed-to lists)."""
+        await self._lists()
+
     async def evaluate(self, subject: TrustSubject) -> SourceAnswer:
         if not subject.x5c:
             return answer(self.name, SourceStatus.UNKNOWN, "trust.tl.no_certificate_chain",

@@ -180,6 +180,14 @@ class LoteSource:
             lambda lote: lote.next_update, clock=clock, fetcher=fetcher,
             accept="application/json", cache=cache)
 
+    def list_digests(self) -> dict[str, str | None]:
+        """The digest of the list in use (see ``TrustService.epoch``); no I/O."""
+        return {self.feed.location: self.feed.digest}
+
+    async def refresh(self) -> None:
+        """Reload the list if it is due (its NextUpdate, else hourly)."""
+        await self.feed.current()
+
     async def evaluate(self, subject: TrustSubject) -> SourceAnswer:
         snap = await self.feed.current()
         if snap is None:
