@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import socket
 from typing import Any
 
 import pytest
@@ -44,7 +45,22 @@ async def test_request_id_echoed_when_safe(client: TestClient[Any, Any]) -> None
 async def test_ready_names_store_and_cache(client: TestClient[Any, Any]) -> None:
     resp = await client.get("/ready")
     assert resp.status == 200
-    assert (await resp.json())["checks"] == {"store": "ok", "cache": "ok"}
+    assert (await resp.json())["checks"] == {"store": "ok", "cache": "ok",
+                                             "registry_sync": "ok: 0 peers"}
+
+
+async def test_ready_reports_a_failing_sync_peer_but_stays_ready(make_client: ClientFactory
+                                                                 ) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        peer = f"http://127.0.0.1:{s.getsockname()[1]}"  # nobody listens once closed
+    client = await make_client(sync_mirror_peers=[peer], did_web_allow_private=True)
+    await client.server.app["services"].components["sync"].mirror_all()
+    resp = await client.get("/ready")
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["status"] == "ready"
+    assert body["checks"]["registry_sync"] == f"lagging: 1 of 1 peers failing ({peer})"
 
 
 @pytest.mark.redis

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from importlib import resources
+from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
@@ -54,6 +55,9 @@ async def ready(request: web.Request) -> web.Response:
         return problem_response(503, "service.not_ready", "Service unavailable",
                                 f"not ready: {', '.join(failing)} failing",
                                 extra={"checks": checks})
+    sync = await _registry_sync(services)
+    if sync is not None:
+        checks["registry_sync"] = sync
     # Redis behind FallbackCache: verification goes on from the in-process cache, so the node
     # stays in rotation; nonces, sessions and idempotency keys answer 503 meanwhile.
     degraded = getattr(services.cache, "degraded_reason", None)
@@ -61,6 +65,22 @@ async def ready(request: web.Request) -> web.Response:
         checks["cache"] = f"degraded: {degraded}"
         return web.json_response({"status": "degraded", "checks": checks})
     return web.json_response({"status": "ready", "checks": checks})
+
+
+async def _registry_sync(services: Any) -> str | None:
+    """One line on the registry sync peers (details: ``/v1/registry/sync/status``). Only
+    informational: a failing peer does not take this node out of rotation."""
+    store = getattr(services.components.get("sync"), "store", None)
+    if store is None:
+        return None
+    try:
+        peers = await asyncio.wait_for(store.peers(), timeout=2.0)
+    except (InfrastructureError, TimeoutError, OSError) as exc:
+        return f"unknown: {exc}"
+    failing = [p.url for p in peers if p.last_error]
+    if failing:
+        return f"lagging: {len(failing)} of {len(peers)} peers failing ({', '.join(failing[:3])})"
+    return f"ok: {len(peers)} peers"
 
 
 @routes.route("GET", "/metrics", summary="Prometheus metrics.", tags=("system",),
