@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from trustbridge.crypto import jws as _jws
-from trustbridge.formats._did import FallbackResolver, public_key_of
+from trustbridge.did.interface import public_key_of
+from trustbridge.did.resolver import offline_resolver
 
 _ED25519_MULTICODEC = b"\xed\x01"
 ALLOWED_ALGS = frozenset(_jws.DEFAULT_ALGS)
@@ -112,7 +113,7 @@ async def verify_jws_by(token: str, signer_did: str, resolver: Any) -> VerifiedJ
     if kid.split("#", 1)[0] != signer_did:
         raise JoseError(f"kid {kid} does not belong to {signer_did}", code="jws.kid_mismatch")
     try:
-        vm = await (resolver or FallbackResolver()).dereference(
+        vm = await (resolver or offline_resolver()).dereference(
             kid, relationship="assertionMethod")
         key = public_key_of(vm)
     except Exception as exc:  # resolver errors come from another package; keep their message

@@ -21,8 +21,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from trustbridge.crypto import jws as _jws
+from trustbridge.did.interface import DIDError, public_key_of
+from trustbridge.did.resolver import offline_resolver
 from trustbridge.errors import InputError
-from trustbridge.formats import _did, _jose
 from trustbridge.registry.chain import DEFAULT_MAX_DEPTH, SignatureVerdict
 from trustbridge.registry.model import IssuerRecord, parse_accreditation
 
@@ -43,8 +45,8 @@ class ResolverSignatureVerifier:
     """Verifies accreditation JWTs with keys from the DID resolver (steps 1-4 above)."""
 
     def __init__(self, resolver: Any, *, allowed_algs: Iterable[str] | None = None) -> None:
-        self.resolver = resolver or _did.FallbackResolver()
-        self.allowed_algs = frozenset(allowed_algs or _jose.DEFAULT_ALGS)
+        self.resolver = resolver or offline_resolver()
+        self.allowed_algs = frozenset(allowed_algs or _jws.DEFAULT_ALGS)
         self._memo: OrderedDict[tuple[str, str], SignatureVerdict] = OrderedDict()
 
     async def verify(self, jwt: str, issuer_did: str) -> SignatureVerdict:
@@ -63,8 +65,8 @@ class ResolverSignatureVerifier:
     async def _verify(self, jwt: str, issuer_did: str) -> SignatureVerdict:
         # 1. parse
         try:
-            jws = _jose.parse_compact_jws(jwt)
-        except (_jose.SignatureError, InputError, ValueError) as exc:
+            jws = _jws.parse_compact_jws(jwt)
+        except (_jws.SignatureError, InputError, ValueError) as exc:
             return SignatureVerdict(False, "accreditation.malformed", f"not a compact JWS: {exc}")
         # 2. kid of the issuer DID
         kid = jws.header.get("kid")
@@ -78,8 +80,8 @@ class ResolverSignatureVerifier:
         # 3. dereference as assertionMethod
         try:
             vm = await self.resolver.dereference(kid, relationship="assertionMethod")
-            key = _did.public_key_of(vm)
-        except _did.DIDError as exc:
+            key = public_key_of(vm)
+        except DIDError as exc:
             transient = bool(getattr(exc, "transient", False))
             return SignatureVerdict(False, "accreditation.key_unavailable" if transient
                                     else "accreditation.key_unresolved",
@@ -88,8 +90,8 @@ class ResolverSignatureVerifier:
             return SignatureVerdict(False, "accreditation.key_unresolved", f"{kid}: {exc}")
         # 4. verify
         try:
-            _jose.verify_jws(jws, key, allowed_algs=self.allowed_algs)
-        except (_jose.SignatureError, InputError, ValueError) as exc:
+            _jws.verify_jws(jws, key, allowed_algs=self.allowed_algs)
+        except (_jws.SignatureError, InputError, ValueError) as exc:
             return SignatureVerdict(False, "accreditation.signature_invalid",
                                     f"signature by {kid} does not verify: {exc}")
         return SignatureVerdict(True, reason=f"verified with {kid}")
