@@ -156,6 +156,27 @@ async def test_registry_writes_refuse_the_unauthorised(
     assert resp.content_type == "application/problem+json"
 
 
+@pytest.mark.parametrize(("path", "body"), REGISTRY_WRITES)
+async def test_registry_writes_authenticate_before_reading_the_body(
+        make_client: ClientFactory, path: str, body: dict[str, Any]) -> None:
+    """A malformed, non-JSON or unknown-field body from an anonymous or wrong-token caller
+    is 401 (no schema error leaks); the body is only judged for the admin."""
+    client = await make_client(admin_token=ADMIN)
+    bad_bodies: list[Any] = [{"unexpected": True}, [1, 2], b"{not json", b"x" * (512 << 10)]
+    for bad in bad_bodies:
+        for headers in ({}, {"Authorization": "Bearer wrong-token"}):
+            kwargs = {"data": bad, "headers": {**headers, "Content-Type": "application/json"}} \
+                if isinstance(bad, bytes) else {"json": bad, "headers": headers}
+            resp = await client.post(path, **kwargs)
+            assert resp.status == 401, (path, resp.status, await resp.text())
+            problem = await resp.json(content_type=None)
+            assert resp.content_type == "application/problem+json"
+            assert problem["code"] in ("auth.required", "auth.invalid"), problem
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    resp = await client.post(path, json={"unexpected": True}, headers=admin)
+    assert resp.status in (400, 404), resp.status  # the admin learns what is wrong
+
+
 async def test_registry_writes_are_off_without_an_admin_token(
         make_client: ClientFactory) -> None:
     client = await make_client()

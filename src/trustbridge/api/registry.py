@@ -5,7 +5,8 @@
   ``page[size]`` at most 50, ``page[after]`` a cursor), so EBSI clients can use this node.
 * ``GET /v1/registry/accreditation`` answers "may this issuer issue this credential?" with
   the chain and the reason (in the spirit of the ToIP Trust Registry Query Protocol).
-* Writes need ``Authorization: Bearer <admin_token>`` (compared in constant time) and are
+* Writes need ``Authorization: Bearer <admin_token>`` (compared in constant time, checked
+  before the body is read: anonymous callers get 401, never a schema error) and are
   disabled (403) when no token is configured. Every accreditation in a write is verified
   and its chain evaluated first; one bad attribute refuses the whole write.
 """
@@ -23,7 +24,14 @@ from pydantic import BaseModel, Field
 
 from trustbridge.api.body import read_model
 from trustbridge.api.openapi import ApiRoutes
-from trustbridge.errors import AuthError, ConflictError, FetchError, InputError, NotFound
+from trustbridge.errors import (
+    AuthError,
+    ConflictError,
+    FetchError,
+    InputError,
+    NotFound,
+    PayloadTooLarge,
+)
 from trustbridge.registry.chain import Accredited, NotAccredited, evaluate_attribute
 from trustbridge.registry.facts import gather_chain_facts
 from trustbridge.registry.model import Attribute as StoredAttribute
@@ -279,7 +287,13 @@ async def search(request: web.Request) -> web.Response:
 # -- admin writes ---------------------------------------------------------------------------
 
 def _authorise(request: web.Request) -> None:
-    """Bearer admin token, compared in constant time; writes off without a configured token."""
+    """Bearer admin token, compared in constant time; writes off without a configured token.
+
+    Runs before the body is read or judged (only a declared size over ``max_body_bytes`` is
+    refused first, 413: a transport limit, it says nothing about the schema)."""
+    limit: int = request.app["settings"].max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"request body of {request.content_length} bytes exceeds {limit}")
     token = request.app["settings"].admin_token
     if token is None or not token.get_secret_value():
         raise AuthError("registry writes are disabled: no admin token is configured",
@@ -358,8 +372,8 @@ async def _written(registry: TrustRegistry, did: str, status: int) -> web.Respon
                                     401: "no or wrong admin token",
                                     403: "writes disabled", 409: "already registered"})
 async def add_issuer(request: web.Request) -> web.Response:
-    body = await read_model(request, IssuerIn)  # size limits first (413), then the token
-    _authorise(request)
+    _authorise(request)  # the token before the body: an anonymous caller gets 401, not 400
+    body = await read_model(request, IssuerIn)
     registry = _registry(request)
     if await registry.store.get_issuer(body.did) is not None:
         raise ConflictError(f"{body.did} is already registered", code="issuer.exists")
@@ -380,8 +394,8 @@ async def add_issuer(request: web.Request) -> web.Response:
                                     401: "no or wrong admin token", 403: "writes disabled",
                                     404: "not registered"})
 async def add_attributes(request: web.Request) -> web.Response:
-    body = await read_model(request, AttributesIn)
     _authorise(request)
+    body = await read_model(request, AttributesIn)
     did = _did_param(request)
     registry = _registry(request)
     existing = await registry.store.get_issuer(did)
@@ -400,8 +414,8 @@ async def add_attributes(request: web.Request) -> web.Response:
               auth=True, responses={401: "no or wrong admin token", 403: "writes disabled",
                                     404: "not registered"})
 async def revoke(request: web.Request) -> web.Response:
-    body = await read_model(request, RevokeIn)
     _authorise(request)
+    body = await read_model(request, RevokeIn)
     did = _did_param(request)
     registry = _registry(request)
     async with registry.store.transaction() as writer:
