@@ -135,7 +135,8 @@ class ServedApp:
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "TRUSTBRIDGE_ENVIRONMENT": "test",
                     "TRUSTBRIDGE_DATA_DIR": str(data_dir), "TRUSTBRIDGE_PORT": str(self.port),
-                    "TRUSTBRIDGE_HOST": "127.0.0.1", **(env or {})}
+                    "TRUSTBRIDGE_HOST": "127.0.0.1",
+                    "TRUSTBRIDGE_RATE_LIMIT_VERIFY_PER_SECOND": "0", **(env or {})}
         self.log_path = data_dir / "serve.log"
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -48,7 +48,7 @@ async def run(n: int, batch: int, concurrency: int) -> dict[str, Any]:
                             registry_seed_dir=ROOT / "registry",
                             schema_store_dir=ROOT / "fixtures" / "ebsi" / "schemas",
                             schema_fetch_remote=False, hr_batch_max_items=batch,
-                            max_body_bytes=16 * 1024 * 1024)
+                            max_body_bytes=16 * 1024 * 1024, rate_limit_verify_per_second=0)
         client: TestClient[Any, Any] = TestClient(TestServer(create_app(settings),
                                                              host="127.0.0.1"))
         await client.start_server()

@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     max_json_depth: int = 64
     request_timeout_seconds: float = 30.0
+    # Per-client token buckets on the verification POSTs (api/ratelimit.py), in-process per
+    # worker; 429 request.rate_limited with Retry-After. 0: off (benchmarks).
+    rate_limit_verify_per_second: float = 200.0
+    rate_limit_verify_burst: int = 400
+    rate_limit_trust_forwarded: bool = False  # client = last X-Forwarded-For hop (our proxy)
+    rate_limit_sync_batches_per_minute: float = 60.0  # per pushing registry; 0: off
 
     # Registry
     registry_seed_dir: Path | None = Path("registry")

@@ -4,8 +4,11 @@
   with more credentials than the cap is ``invalid`` -- all bounded in time;
 * fifty concurrent verifications naming the same uncached did:web issuer fetch its DID
   document once (single flight) and all agree;
-* every registry write refuses anonymous and wrongly-authorised callers; the other write
-  endpoints refuse what they must (signed batches, the demo issuer) -- never a 2xx.
+* every registry write refuses anonymous and wrongly-authorised callers -- with 401 before
+  the body is judged; the other write endpoints refuse what they must (signed batches, the
+  demo issuer) -- never a 2xx;
+* the verification POSTs are rate limited per client (429 ``request.rate_limited`` with
+  ``Retry-After``); invented API keys buy no fresh bucket; ``0`` turns the limit off.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from aiohttp import web
 
 from tests.conftest import ClientFactory
 from tests.hostile.test_forgery_corpus import fc
+from trustbridge.api.ratelimit import TokenBuckets
+from trustbridge.hr.tenants import key_digest
 
 ADMIN = "hostile-admin-token-0123456789"
 DEMO_VP = fc.bases()[0]
@@ -193,3 +198,59 @@ async def test_other_writes_refuse_what_they_must(make_client: ClientFactory) ->
     assert issue.status in (400, 403, 404)
     delete = await client.delete("/v1/jobs/no-such-job")
     assert 400 <= delete.status < 500
+
+
+# -- rate limits ---------------------------------------------------------------------------------
+
+def test_token_buckets_refill_wait_and_stay_bounded() -> None:
+    now = [0.0]
+    buckets = TokenBuckets(2.0, 3, max_clients=100, monotonic=lambda: now[0])
+    assert [buckets.take("a") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert buckets.take("a") == pytest.approx(0.5)  # one token back in 1/rate seconds
+    assert buckets.take("b") == 0.0  # another client, its own bucket
+    now[0] += 0.5
+    assert buckets.take("a") == 0.0 and buckets.take("a") > 0
+    for i in range(1000):  # a flood of new clients cannot grow memory past the cap
+        buckets.take(f"c{i}")
+    assert len(buckets) <= 100
+    started = time.perf_counter()
+    for _ in range(100_000):
+        buckets.take("hot")
+    assert time.perf_counter() - started < 1.0  # O(1), microseconds per request
+
+
+async def test_verify_endpoints_are_rate_limited_per_client(
+        make_client: ClientFactory, hostile_stats: dict[str, dict[str, int]]) -> None:
+    key = "tenant-a-secret"
+    client = await make_client(rate_limit_verify_per_second=0.5, rate_limit_verify_burst=3,
+                               hr_api_keys={key_digest(key): "tenant-a"})
+    statuses: list[int] = []
+    for path in ("/v1/verify", "/credentials/verify", "/v1/verify", "/presentations/verify"):
+        resp = await client.post(path, json={})
+        statuses.append(resp.status)
+    assert 429 not in statuses[:3] and statuses[3] == 429, statuses  # one bucket, 4 paths
+    limited = await client.post("/v1/verify", json={}, headers={"Idempotency-Key": "k1"})
+    problem = await limited.json(content_type=None)
+    assert limited.status == 429 and limited.content_type == "application/problem+json"
+    assert problem["code"] == "request.rate_limited"
+    assert 1 <= int(limited.headers["Retry-After"]) <= 2
+    # inventing API keys buys no fresh bucket; a configured key is its tenant's own bucket
+    invented = await client.post("/v1/verify", json={}, headers={"X-API-Key": "made-up"})
+    assert invented.status == 429
+    tenant = await client.post("/v1/verify", json={}, headers={"X-API-Key": key})
+    assert tenant.status != 429
+    # the rest of the API is not counted
+    assert (await client.get("/health")).status == 200
+    # a token is back after 1/rate s; the 429 was not kept as the Idempotency-Key's answer
+    await asyncio.sleep(2.1)
+    again = await client.post("/v1/verify", json={}, headers={"Idempotency-Key": "k1"})
+    assert again.status != 429 and "Idempotent-Replayed" not in again.headers
+    assert (await client.get("/trusted-issuers-registry/v5/issuers")).status == 200
+    hostile_stats["rate limit (burst 3, 0.5/s)"] = {
+        "requests": len(statuses) + 3, "429s": statuses.count(429) + 2}
+
+
+async def test_rate_limit_zero_is_off(make_client: ClientFactory) -> None:
+    client = await make_client(rate_limit_verify_per_second=0, rate_limit_verify_burst=1)
+    for _ in range(5):
+        assert (await client.post("/v1/verify", json={})).status != 429

@@ -30,7 +30,8 @@ ROUTE_MODULES: tuple[str, ...] = (
 )
 
 # Feature modules exposing ``middleware``, run inside ``problem_details`` (in this order).
-MIDDLEWARE_MODULES: tuple[str, ...] = ("trustbridge.hr.idempotency",
+MIDDLEWARE_MODULES: tuple[str, ...] = ("trustbridge.api.ratelimit",
+                                       "trustbridge.hr.idempotency",
                                        "trustbridge.hr.receipt_header")
 
 
