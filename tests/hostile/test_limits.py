@@ -28,6 +28,7 @@ from aiohttp import web
 
 from tests.conftest import ClientFactory
 from tests.hostile.test_forgery_corpus import fc
+from tests.sync.support import BATCH_TYP, Actor, Hierarchy, Registry, push, sign_compact
 from trustbridge.api.ratelimit import TokenBuckets
 from trustbridge.hr.tenants import key_digest
 
@@ -254,3 +255,44 @@ async def test_rate_limit_zero_is_off(make_client: ClientFactory) -> None:
     client = await make_client(rate_limit_verify_per_second=0, rate_limit_verify_burst=1)
     for _ in range(5):
         assert (await client.post("/v1/verify", json={})).status != 429
+
+
+async def test_sync_push_authenticates_before_the_payload_and_is_limited_per_registry(
+        make_client: ClientFactory, hostile_stats: dict[str, dict[str, int]]) -> None:
+    h = Hierarchy()
+    node = await make_client(**h.settings(rate_limit_sync_batches_per_minute=2))
+    code, body = await push(node, h.bootstrap())
+    assert code == 200, body
+    stranger = Registry()
+    garbage_payload = sign_compact({"registry": h.es.did, "junk": True},
+                                   h.es.key.private_key, kid=h.es.key.kid, typ=BATCH_TYP)
+    other = sign_compact({"registry": h.es.did, "junk": False}, h.es.key.private_key,
+                         kid=h.es.key.kid, typ=BATCH_TYP)
+    forged = ".".join([*garbage_payload.split(".")[:2], other.split(".")[2]])  # transplant
+    cases: list[tuple[str, str, int, str]] = [
+        ("not.a.jws", "application/jose", 401, "batch.unsigned"),
+        ("{not json", "application/json", 401, "batch.unsigned"),
+        (json.dumps({"records": []}), "application/json", 401, "batch.unsigned"),
+        (json.dumps({"batch": 7}), "application/json", 401, "batch.unsigned"),
+        (forged, "application/jose", 401, "batch.signature_invalid"),
+        # signed, but by nobody authorised here: 403 before its (malformed) payload is read
+        (sign_compact({"junk": True}, stranger.key.private_key, kid=stranger.key.kid,
+                      typ=BATCH_TYP), "application/jose", 403, "batch.not_authorised"),
+        # the authorised registry itself learns what is wrong with its payload
+        (garbage_payload, "application/jose", 400, "batch.malformed"),
+    ]
+    for token, ctype, status, code_ in cases:
+        got, problem = await push(node, token, content_type=ctype)
+        assert (got, problem["code"]) == (status, code_), (token[:40], problem)
+    # 2 per minute per registry: the malformed push above took one, this one the second
+    code, body = await push(node, h.es.batch([h.ti(Actor())]))
+    assert code == 200, body
+    resp = await node.post("/v1/registry/batches", data=h.es.batch([h.ti(Actor())]),
+                           headers={"Content-Type": "application/jose"})
+    problem = await resp.json(content_type=None)
+    assert resp.status == 429 and problem["code"] == "request.rate_limited", problem
+    assert int(resp.headers["Retry-After"]) >= 1
+    # another registry has its own allowance
+    code, body = await push(node, h.eu.batch([h.ti(Actor())]))
+    assert code != 429, body
+    hostile_stats["sync push auth-first"] = {"refused": len(cases), "429s": 1}

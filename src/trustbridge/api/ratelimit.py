@@ -135,6 +135,22 @@ def _limiter_of(app: web.Application) -> _Limiter | None:
         return limiter
 
 
+_REGISTRIES: weakref.WeakKeyDictionary[web.Application, TokenBuckets | None] = \
+    weakref.WeakKeyDictionary()
+
+
+def registry_buckets(app: web.Application) -> TokenBuckets | None:
+    """The per-registry buckets of sync pushes (``rate_limit_sync_batches_per_minute``, burst
+    as large as one minute's allowance), or None when off."""
+    try:
+        return _REGISTRIES[app]
+    except KeyError:
+        per_minute = float(app["settings"].rate_limit_sync_batches_per_minute)
+        buckets = TokenBuckets(per_minute / 60.0, per_minute) if per_minute > 0 else None
+        _REGISTRIES[app] = buckets
+        return buckets
+
+
 @web.middleware
 async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Counts only ``POST`` to ``LIMITED_PATHS``; runs before idempotency (a 429 is never
@@ -149,4 +165,4 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
     return await handler(request)
 
 
-__all__ = ["LIMITED_PATHS", "TokenBuckets", "middleware", "too_many"]
+__all__ = ["LIMITED_PATHS", "TokenBuckets", "middleware", "registry_buckets", "too_many"]

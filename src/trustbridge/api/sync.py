@@ -4,6 +4,16 @@
 ``application/jwt``) or ``{"batch": "<jws>"}``; see docs/registry-sync.md.
 Batches may be larger than ``max_body_bytes`` (up to ``sync_max_batch_bytes``),
 so this route reads its own body with that cap.
+
+The signature is the caller's credential, so it is checked before the payload is judged:
+
+1. content type (415) and size (413), transport limits;
+2. a compact JWS whose ``kid`` names a DID key (else 401 ``batch.unsigned``), verified with
+   that ``assertionMethod`` key (else 401 ``batch.signature_invalid``; the key's DID not
+   resolvable now: 503), by a registry authorised here (else 403 ``batch.not_authorised``);
+3. at most ``rate_limit_sync_batches_per_minute`` pushes per registry (429);
+4. only then the wrapper and the payload are validated and the batch applied (the engine
+   verifies everything again, binding the kid to the payload's ``registry``).
 """
 
 from __future__ import annotations
@@ -15,8 +25,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from trustbridge.api.body import JSON_TYPES, parse_json_bytes, validate
 from trustbridge.api.openapi import ApiRoutes
-from trustbridge.errors import InputError, NotFound, PayloadTooLarge, UnsupportedMediaType
-from trustbridge.registry.sync_service import sync_of
+from trustbridge.api.ratelimit import registry_buckets, too_many
+from trustbridge.crypto.jws import DEFAULT_ALGS, parse_compact_jws, verify_jws
+from trustbridge.did.interface import DIDError, public_key_of
+from trustbridge.errors import (
+    AuthError,
+    FetchError,
+    InputError,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from trustbridge.registry.sync_service import SyncComponent, sync_of
 
 routes = ApiRoutes()
 
@@ -62,9 +82,15 @@ class SyncStatus(BaseModel):
     events_received: int
 
 
-async def _read_batch(request: web.Request) -> str:
+def _unsigned(why: str) -> AuthError:
+    return AuthError(f"a batch must be a compact JWS signed by a registry DID: {why}",
+                     code="batch.unsigned")
+
+
+async def _read_batch(request: web.Request) -> tuple[str, Any]:
     """Large batches come as ``application/jose`` (up to ``sync_max_batch_bytes``); the JSON
-    wrapper keeps the app-wide ``max_body_bytes``."""
+    wrapper keeps the app-wide ``max_body_bytes``. The token, and the JSON wrapper (not yet
+    validated: that waits for the signature)."""
     if request.content_type not in (*JOSE_TYPES, *JSON_TYPES):
         raise UnsupportedMediaType("send the batch as application/jose, application/jwt or "
                                    "application/json {\"batch\": …}")
@@ -83,11 +109,58 @@ async def _read_batch(request: web.Request) -> str:
     raw = b"".join(chunks)
     if request.content_type in JOSE_TYPES:
         try:
-            return raw.decode("ascii").strip()
+            return raw.decode("ascii").strip(), None
         except UnicodeDecodeError as exc:
-            raise InputError("a compact JWS is ASCII", code="batch.malformed") from exc
-    data = parse_json_bytes(raw, max_depth=request.app["settings"].max_json_depth)
-    return validate(BatchBody, data).batch
+            raise _unsigned("a compact JWS is ASCII") from exc
+    try:
+        data = parse_json_bytes(raw, max_depth=request.app["settings"].max_json_depth)
+    except InputError as exc:
+        raise _unsigned("the body is not JSON") from exc
+    token = data.get("batch") if isinstance(data, dict) else None
+    if not isinstance(token, str):
+        raise _unsigned('no "batch" string in the JSON body')
+    return token, data
+
+
+async def _authenticate(request: web.Request, component: SyncComponent, token: str) -> str:
+    """Step 2 of the module docstring: the registry DID that signed ``token``."""
+    try:
+        jws = parse_compact_jws(token.strip(), max_len=len(token) + 1)
+    except InputError as exc:
+        raise _unsigned(exc.message) from exc
+    kid = jws.header.get("kid")
+    if isinstance(kid, str) and kid.startswith("#"):  # relative to the payload's registry
+        try:
+            registry = jws.payload_json().get("registry")
+        except (InputError, AttributeError) as exc:
+            raise _unsigned("a relative kid needs a payload naming the registry") from exc
+        kid = f"{registry}{kid}" if isinstance(registry, str) else None
+    if not isinstance(kid, str) or not kid.startswith("did:") or "#" not in kid:
+        raise _unsigned("the JWS header has no kid naming a DID key")
+    resolver = component.engine.resolver
+    if resolver is None:
+        raise FetchError("no DID resolver to check the batch signature", code="did.unresolvable")
+    try:
+        key = public_key_of(await resolver.dereference(kid, relationship="assertionMethod"))
+    except DIDError as exc:
+        if exc.transient:
+            raise FetchError(f"the signer's DID could not be resolved now: {exc.message}",
+                             code="did.unresolvable") from exc
+        raise AuthError(f"{kid} is not an assertionMethod key: {exc.message}",
+                        code="batch.signature_invalid") from exc
+    except InputError as exc:
+        raise AuthError(f"{kid} is not a usable key: {exc.message}",
+                        code="batch.signature_invalid") from exc
+    try:
+        verify_jws(jws, key, allowed_algs=DEFAULT_ALGS)
+    except InputError as exc:
+        raise AuthError(f"the batch signature does not verify with {kid}",
+                        code="batch.signature_invalid") from exc
+    signer = kid.split("#", 1)[0]
+    if await component.engine.authorised_jurisdictions(signer, component.engine.clock()) is None:
+        raise AuthError(f"{signer} is not an authorised registry here",
+                        code="batch.not_authorised", forbidden=True)
+    return signer
 
 
 @routes.route(
@@ -97,13 +170,22 @@ async def _read_batch(request: web.Request) -> str:
     body_content_types=("application/json", "application/jose", "application/jwt"),
     response=BatchApplied,
     responses={200: "Applied, or identical to an applied batch (status: duplicate)",
-               400: "Malformed, bad signature, or changes refused (rejected lists each)",
+               400: "Malformed payload, or changes refused (rejected lists each)",
+               401: "Not a JWS signed by a DID key, or the signature does not verify",
                403: "The signing registry is not authorised here",
+               429: "This registry pushes too often (Retry-After)",
                409: "Replayed sequence with other content, or out of order",
                413: "Larger than sync_max_batch_bytes (JOSE) or max_body_bytes (JSON)"})
 async def post_batch(request: web.Request) -> web.Response:
-    token = await _read_batch(request)
-    result = await sync_of(request.app["services"]).engine.submit(token)
+    component = sync_of(request.app["services"])
+    token, wrapper = await _read_batch(request)
+    signer = await _authenticate(request, component, token)
+    buckets = registry_buckets(request.app)
+    if buckets is not None and (wait := buckets.take(signer)) > 0:
+        return too_many(request, wait, "this registry")
+    if wrapper is not None:
+        validate(BatchBody, wrapper)
+    result = await component.engine.submit(token)
     return web.json_response(result.to_json())
 
 
