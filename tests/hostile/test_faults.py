@@ -136,6 +136,10 @@ async def test_redis_killed_without_fallback_is_an_honest_503(
         redis.stop()
 
 
+ADMIN = "faults-admin-token-0123456789"
+ISSUER = fc.Keys().issuer.did  # a seeded, accredited issuer
+
+
 def _psql(sql: str) -> None:
     subprocess.run(["psql", PG_ADMIN, "-qc", sql], check=True, capture_output=True, timeout=30)
 
@@ -149,15 +153,18 @@ async def test_postgres_unreachable_then_dropped(
     base = PG_ADMIN.rsplit("/", 1)[0]
     reads = ("/trusted-issuers-registry/v5/issuers", "/v1/registry/accreditation?did=x&type=y")
     try:
-        client = await make_client(database_url=f"{base}/{name}", **SCHEMAS)
+        client = await make_client(database_url=f"{base}/{name}", admin_token=ADMIN, **SCHEMAS)
         assert (await client.get("/ready")).status == 200
         ok_before = await client.get(reads[0])
         assert ok_before.status == 200
+        issuer_before = await (await client.get(f"{reads[0]}/{ISSUER}")).json()
+        epoch_before = (await (await client.get("/v1/registry/sync/status")).json())["log"]
         # 1. the database refuses connections and every open one is cut
         _psql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
         _psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "  # noqa: S608 -- our name
               f"WHERE datname='{name}'")
         statuses: Counter[int] = Counter()
+        writes_refused = 0
         for _ in range(3):
             ready = await client.get("/ready")
             body = await ready.json(content_type=None)
@@ -173,10 +180,19 @@ async def test_postgres_unreachable_then_dropped(
             assert resp.status in (200, 503)
             if resp.status == 200:
                 assert (await resp.json())["verdict"] != "invalid"
+            # a write while the store is away: 503 problem, and nothing half-applied after
+            write = await client.post(f"/v1/registry/issuers/{ISSUER}/revoke", json={},
+                                      headers={"Authorization": f"Bearer {ADMIN}"})
+            statuses[write.status] += 1
+            assert write.status == 503 and write.content_type == "application/problem+json"
+            writes_refused += 1
         # 2. it comes back: the same app recovers without a restart
         _psql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
         await _until(client, "/ready", "ready")
         assert (await client.get(reads[0])).status == 200
+        assert await (await client.get(f"{reads[0]}/{ISSUER}")).json() == issuer_before
+        assert (await (await client.get("/v1/registry/sync/status")).json())["log"] \
+            == epoch_before
         # 3. dropped outright: still a 503 problem, never a 500
         _psql(f"DROP DATABASE {name} WITH (FORCE)")
         ready = await client.get("/ready")
@@ -184,7 +200,8 @@ async def test_postgres_unreachable_then_dropped(
         resp = await client.get(reads[0])
         assert resp.status == 503 and resp.content_type == "application/problem+json"
         hostile_stats["fault: postgres unreachable/dropped"] = {
-            "requests": sum(statuses.values()) + 4, "500s": 0}
+            "requests": sum(statuses.values()) + 4, "500s": 0,
+            "writes refused": writes_refused, "half-applied": 0}
     finally:
         _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
