@@ -34,8 +34,8 @@ from aiohttp.test_utils import TestServer
 
 from trustbridge.api import create_app
 from trustbridge.config import Settings
-from trustbridge.registry._sync_jose import NodeKey, sign_compact
 from trustbridge.registry.batch import BATCH_TYP
+from trustbridge.registry.signed import NodeKey, sign_compact
 
 SCHEMA = "https://api-pilot.ebsi.eu/trusted-schemas-registry/v3/schemas/0xbench"
 TYPES = ["VerifiableCredential", "VerifiableAttestation", "MicroCredential"]

@@ -10,8 +10,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from trustbridge.registry._sync_jose import NodeKey, sign_compact
 from trustbridge.registry.batch import BATCH_TYP
+from trustbridge.registry.signed import NodeKey, sign_compact
 
 SCHEMA = "https://api-pilot.ebsi.eu/trusted-schemas-registry/v3/schemas/0xmicrocred"
 TYPES = ["VerifiableCredential", "VerifiableAttestation", "MicroCredential"]

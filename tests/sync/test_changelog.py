@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trustbridge.registry._sync_jose import NodeKey, parse_jws, verify_jws_by
 from trustbridge.registry.changelog import (
     GENESIS_HASH,
     HEAD_TYP,
@@ -20,6 +19,7 @@ from trustbridge.registry.changelog import (
     check_head_against_cursor,
     verify_chain,
 )
+from trustbridge.registry.signed import NodeKey, parse_jws, verify_jws_by
 
 
 def _log(n: int) -> list[LogEntry]:

@@ -94,7 +94,7 @@ def _credential(provider: Actor) -> str:
     import uuid
 
     from tests.sync.support import SCHEMA, TYPES
-    from trustbridge.registry._sync_jose import sign_compact
+    from trustbridge.registry.signed import sign_compact
 
     now = int(time.time())
     vc_id = f"urn:uuid:{uuid.uuid4()}"

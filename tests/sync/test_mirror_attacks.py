@@ -119,7 +119,7 @@ async def test_tampered_entry_is_refused(make_client: ClientFactory,
 
 async def test_rewritten_history_under_the_same_node_key_is_a_fork(
         make_client: ClientFactory, proxy: tuple[Proxy, str]) -> None:
-    from trustbridge.registry._sync_jose import NodeKey
+    from trustbridge.registry.signed import NodeKey
 
     p, url = proxy
     key = NodeKey.generate().to_pem()

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from trustbridge.crypto import jws as _jws
 from trustbridge.crypto.jwk import jwk_from_public_key
 from trustbridge.hr.digests import input_digest, report_digest
-from trustbridge.registry._sync_jose import NodeKey
+from trustbridge.registry.signed import NodeKey
 
 RECEIPT_TYP = "trustbridge-receipt+jwt"
 MAX_RECEIPT_CHARS = 64 * 1024

@@ -10,7 +10,7 @@ from trustbridge.hr.job_store import JobStore
 from trustbridge.hr.jobs import JobWorker
 from trustbridge.hr.receipts import ReceiptSigner
 from trustbridge.hr.webhooks import WebhookPolicy
-from trustbridge.registry._sync_jose import NodeKey
+from trustbridge.registry.signed import NodeKey
 from trustbridge.services import Services
 from trustbridge.verify.service import verifier_of
 

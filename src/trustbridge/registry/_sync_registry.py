@@ -17,6 +17,7 @@ the whole batch applied: batch records overlay the stored ones):
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -49,6 +50,7 @@ from trustbridge.store.interface import Transaction
 
 PROBE_PREFIX = "did:trustbridge-sync-probe:"
 ACCREDITING_KINDS = frozenset({TO_ACCREDIT, FOR_TRUST_CHAIN})
+PREVERIFY_SLICE = 1000
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -64,12 +66,43 @@ def _attribute(change: Change) -> Attribute:
 
 
 class _CachedRecords:
-    """The store's records, each read once per verification run (a batch reads the same
-    TAO and RootTAO records for every TI below them)."""
+    """One verification run's state: the store's records, each read once per run (a batch
+    reads the same TAO and RootTAO records for every TI below them), and the signature
+    verdicts found for the run's accreditations in bulk (``preverify``)."""
 
-    def __init__(self, store: RegistryStore) -> None:
+    def __init__(self, store: RegistryStore, verifier: SignatureVerifier) -> None:
         self._store = store
         self._records: dict[str, IssuerRecord | None] = {}
+        self._inner = verifier
+        self._verdicts: dict[tuple[str, str], SignatureVerdict] = {}
+
+    async def preverify(self, attrs: Iterable[Attribute]) -> dict[tuple[str, str],
+                                                                   SignatureVerdict]:
+        """The verdicts of ``attrs`` (those not revoked), all at once: the verifier's
+        ``verify_many`` runs step 4 in worker processes for a large batch."""
+        jobs = [(a.body, acc.issuer) for a in attrs
+                if not a.revoked and (acc := _parsed(a)) is not None]
+        verify_many = getattr(self._inner, "verify_many", None)
+        if verify_many is None or not jobs:
+            return {}
+        found: dict[tuple[str, str], SignatureVerdict] = await verify_many(jobs)
+        return found
+
+    def remember(self, verdicts: dict[tuple[str, str], SignatureVerdict]) -> None:
+        """Use these verdicts for the rest of the run (transient ones are asked again)."""
+        self._verdicts.update({k: v for k, v in verdicts.items() if not v.transient})
+
+    async def verify(self, jwt: str, issuer_did: str) -> SignatureVerdict:
+        """``SignatureVerifier``: this run's verdict, else the port's verifier."""
+        hit = self._verdicts.get((jwt, issuer_did))
+        return hit if hit is not None else await self._inner.verify(jwt, issuer_did)
+
+    def remembered(self, jwt: str, issuer_did: str) -> SignatureVerdict | None:
+        hit = self._verdicts.get((jwt, issuer_did))
+        if hit is None:
+            inner = getattr(self._inner, "remembered", None)
+            hit = inner(jwt, issuer_did) if inner is not None else None
+        return hit
 
     async def get_issuers(self, dids: Iterable[str]) -> dict[str, IssuerRecord]:
         wanted = list(dict.fromkeys(dids))
@@ -114,7 +147,8 @@ class RegistryStorePort:
             acc = _parsed(attr)
             if attr.revoked or acc is None or not ACCREDITING_KINDS & set(acc.types):
                 continue
-            if await self._granter_problem(attr, acc, {}, at, _CachedRecords(self.store)) is None:
+            run = _CachedRecords(self.store, self.verifier)
+            if await self._granter_problem(attr, acc, {}, at, run) is None:
                 held = True
                 limits = [g.limit_jurisdiction for g in acc.accredited_for]
                 if not limits or any(lim is None for lim in limits):
@@ -165,26 +199,40 @@ class RegistryStorePort:
 
     async def check_attributes(self, changes: Sequence[tuple[int, Change]], at: datetime
                                ) -> list[Rejection]:
-        overlay = await self._overlay(changes)
-        source = _CachedRecords(self.store)
+        attrs = [(i, _attribute(change)) for i, change in changes]
+        overlay = await self._overlay(attrs)
+        source = _CachedRecords(self.store, self.verifier)
         out: list[Rejection] = []
-        for i, change in changes:
-            problem = await self._attribute_problem(_attribute(change), overlay, at, source)
-            if problem is not None:
-                out.append(Rejection(i, problem[0], problem[1]))
+        # Signatures of the next slice are verified (in worker processes) while this one's
+        # chains are evaluated here.
+        slices = [attrs[n:n + PREVERIFY_SLICE] for n in range(0, len(attrs), PREVERIFY_SLICE)]
+        ahead = asyncio.ensure_future(source.preverify(a for _, a in slices[0])) if slices \
+            else None
+        try:
+            for k, part in enumerate(slices):
+                assert ahead is not None
+                source.remember(await ahead)
+                ahead = (asyncio.ensure_future(source.preverify(a for _, a in slices[k + 1]))
+                         if k + 1 < len(slices) else None)
+                for i, attr in part:
+                    problem = await self._attribute_problem(attr, overlay, at, source)
+                    if problem is not None:
+                        out.append(Rejection(i, problem[0], problem[1]))
+        finally:
+            if ahead is not None:  # an evaluation raised: drop the look-ahead quietly
+                ahead.cancel()
+                ahead.add_done_callback(lambda t: t.cancelled() or t.exception())
         return out
 
-    async def _overlay(self, changes: Sequence[tuple[int, Change]]) -> dict[str, IssuerRecord]:
+    async def _overlay(self, attrs: Sequence[tuple[int, Attribute]]
+                       ) -> dict[str, IssuerRecord]:
         """The records the batch touches, as they would be after it."""
-        dids = {c.did for _, c in changes}
-        stored = await self.store.get_issuers(dids)
+        stored = await self.store.get_issuers({a.did for _, a in attrs})
         overlay: dict[str, IssuerRecord] = {}
-        for _, change in changes:
-            base = overlay.get(change.did) or stored.get(change.did) or IssuerRecord(
-                did=change.did)
-            attr = _attribute(change)
+        for _, attr in attrs:
+            base = overlay.get(attr.did) or stored.get(attr.did) or IssuerRecord(did=attr.did)
             kept = tuple(a for a in base.attributes if a.id != attr.id)
-            overlay[change.did] = base.model_copy(update={"attributes": (*kept, attr)})
+            overlay[attr.did] = base.model_copy(update={"attributes": (*kept, attr)})
         return overlay
 
     async def _attribute_problem(self, attr: Attribute, overlay: dict[str, IssuerRecord],
@@ -194,7 +242,7 @@ class RegistryStorePort:
         if acc is None:
             return ("accreditation.malformed", f"attribute of {attr.did} is not a JWT VC")
         if attr.revoked:
-            verdict = await self.verifier.verify(attr.body, attr.tao or acc.issuer)
+            verdict = await source.verify(attr.body, attr.tao or acc.issuer)
             return None if verdict.ok else (verdict.code, verdict.reason)
         if ACCREDITING_KINDS & set(acc.types):
             return await self._granter_problem(attr, acc, overlay, at, source)
@@ -245,7 +293,7 @@ class RegistryStorePort:
                         presumed: set[str] | None = None,
                         pinned_records: dict[str, IssuerRecord] | None = None) -> Answer:
         relevant = _upward(did, overlay, pinned_records or {})
-        facts = await gather_chain_facts(source, self.verifier, did, overlay=relevant)
+        facts = await gather_chain_facts(source, source, did, overlay=relevant)
         verified = dict(facts.verified)
         for attr_id in presumed or ():
             verified[attr_id] = SignatureVerdict(True, reason="sync probe (never stored)")

@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from trustbridge.crypto import jws as _jws
-from trustbridge.did.interface import DIDError, public_key_of
-from trustbridge.did.resolver import offline_resolver
+from trustbridge.crypto.jwk import PublicKey
+from trustbridge.did.interface import DIDError
 from trustbridge.errors import InputError
+from trustbridge.registry import signature_pool
 from trustbridge.registry.chain import DEFAULT_MAX_DEPTH, SignatureVerdict
 from trustbridge.registry.model import IssuerRecord, parse_accreditation
+from trustbridge.registry.signed import SELF_CERTIFYING, KeyMemo, bind_kid
 
-# did:key and did:jwk carry their key in the DID: a verdict over the same bytes never changes.
-SELF_CERTIFYING = ("did:key:", "did:jwk:")
 _MEMO_SIZE = 10_000
 
 
@@ -45,42 +45,83 @@ class ResolverSignatureVerifier:
     """Verifies accreditation JWTs with keys from the DID resolver (steps 1-4 above)."""
 
     def __init__(self, resolver: Any, *, allowed_algs: Iterable[str] | None = None) -> None:
-        self.resolver = resolver or offline_resolver()
+        self.keys = KeyMemo(resolver)  # self-certifying keys dereferenced once
+        self.resolver = self.keys.resolver
         self.allowed_algs = frozenset(allowed_algs or _jws.DEFAULT_ALGS)
         self._memo: OrderedDict[tuple[str, str], SignatureVerdict] = OrderedDict()
 
-    async def verify(self, jwt: str, issuer_did: str) -> SignatureVerdict:
+    def remembered(self, jwt: str, issuer_did: str) -> SignatureVerdict | None:
+        """The memoised verdict over exactly these bytes, if any (no I/O)."""
         memo_key = (jwt, issuer_did)
         hit = self._memo.get(memo_key)
         if hit is not None:
             self._memo.move_to_end(memo_key)
+        return hit
+
+    async def verify(self, jwt: str, issuer_did: str) -> SignatureVerdict:
+        hit = self.remembered(jwt, issuer_did)
+        if hit is not None:
             return hit
-        verdict = await self._verify(jwt, issuer_did)
+        prepared = await self._prepare(jwt, issuer_did)
+        if isinstance(prepared, SignatureVerdict):
+            return self._remember(jwt, issuer_did, prepared)
+        jws, key, kid = prepared
+        # 4. verify
+        try:
+            _jws.verify_jws(jws, key, allowed_algs=self.allowed_algs)
+        except (_jws.SignatureError, InputError, ValueError) as exc:
+            return self._remember(jwt, issuer_did, _refused(kid, str(exc)))
+        return self._remember(jwt, issuer_did, _verified(kid))
+
+    async def verify_many(self, jobs: Iterable[tuple[str, str]]
+                          ) -> dict[tuple[str, str], SignatureVerdict]:
+        """``verify`` for many ``(jwt, issuer_did)`` at once (a sync batch): steps 1-3 here,
+        step 4 in worker processes when there are many (``registry.signature_pool``)."""
+        out: dict[tuple[str, str], SignatureVerdict] = {}
+        todo: list[tuple[tuple[str, str], _jws.CompactJWS, PublicKey, str]] = []
+        for job in dict.fromkeys(jobs):
+            hit = self.remembered(*job)
+            if hit is not None:
+                out[job] = hit
+                continue
+            prepared = await self._prepare(*job)
+            if isinstance(prepared, SignatureVerdict):
+                out[job] = self._remember(*job, prepared)
+            else:
+                todo.append((job, *prepared))
+        answers = await signature_pool.verify_many([(jws, key) for _, jws, key, _ in todo],
+                                                   self.allowed_algs)
+        for (job, _, _, kid), refusal in zip(todo, answers, strict=True):
+            out[job] = self._remember(*job, _verified(kid) if refusal is None
+                                      else _refused(kid, refusal))
+        return out
+
+    def _remember(self, jwt: str, issuer_did: str, verdict: SignatureVerdict
+                  ) -> SignatureVerdict:
         if issuer_did.startswith(SELF_CERTIFYING) and not verdict.transient:
-            self._memo[memo_key] = verdict
+            self._memo[(jwt, issuer_did)] = verdict
             if len(self._memo) > _MEMO_SIZE:
                 self._memo.popitem(last=False)
         return verdict
 
-    async def _verify(self, jwt: str, issuer_did: str) -> SignatureVerdict:
+    async def _prepare(self, jwt: str, issuer_did: str
+                       ) -> SignatureVerdict | tuple[_jws.CompactJWS, PublicKey, str]:
+        """Steps 1-3: the parsed JWS, its key and kid, or the verdict that stops here."""
         # 1. parse
         try:
             jws = _jws.parse_compact_jws(jwt)
         except (_jws.SignatureError, InputError, ValueError) as exc:
             return SignatureVerdict(False, "accreditation.malformed", f"not a compact JWS: {exc}")
         # 2. kid of the issuer DID
-        kid = jws.header.get("kid")
-        if not isinstance(kid, str) or not kid:
+        kid, problem = bind_kid(dict(jws.header), issuer_did)
+        if problem == "kid_missing" or kid is None:
             return SignatureVerdict(False, "accreditation.kid_missing", "the JWS names no kid")
-        if kid.startswith("#"):
-            kid = issuer_did + kid
-        if kid.split("#", 1)[0] != issuer_did:
+        if problem == "kid_mismatch":
             return SignatureVerdict(False, "accreditation.kid_mismatch",
                                     f"kid {kid} is not a key of the issuer {issuer_did}")
         # 3. dereference as assertionMethod
         try:
-            vm = await self.resolver.dereference(kid, relationship="assertionMethod")
-            key = public_key_of(vm)
+            key = await self.keys.key(kid)
         except DIDError as exc:
             transient = bool(getattr(exc, "transient", False))
             return SignatureVerdict(False, "accreditation.key_unavailable" if transient
@@ -88,13 +129,16 @@ class ResolverSignatureVerifier:
                                     f"{kid}: {exc}", transient=transient)
         except (InputError, ValueError, KeyError) as exc:
             return SignatureVerdict(False, "accreditation.key_unresolved", f"{kid}: {exc}")
-        # 4. verify
-        try:
-            _jws.verify_jws(jws, key, allowed_algs=self.allowed_algs)
-        except (_jws.SignatureError, InputError, ValueError) as exc:
-            return SignatureVerdict(False, "accreditation.signature_invalid",
-                                    f"signature by {kid} does not verify: {exc}")
-        return SignatureVerdict(True, reason=f"verified with {kid}")
+        return jws, key, kid
+
+
+def _verified(kid: str) -> SignatureVerdict:
+    return SignatureVerdict(True, reason=f"verified with {kid}")
+
+
+def _refused(kid: str, message: str) -> SignatureVerdict:
+    return SignatureVerdict(False, "accreditation.signature_invalid",
+                            f"signature by {kid} does not verify: {message}")
 
 
 @dataclass(frozen=True)
@@ -140,7 +184,11 @@ async def collect_records(source: RecordSource, issuer_did: str, *,
 
 async def verify_records(verifier: SignatureVerifier, records: Iterable[IssuerRecord]
                          ) -> dict[str, SignatureVerdict]:
-    """A verdict per attribute id, verified concurrently (revoked ones are not checked)."""
+    """A verdict per attribute id, verified concurrently (revoked ones are not checked).
+
+    Verdicts the verifier remembers (``remembered``, optional) are taken without a task, and a
+    single verification is awaited directly: a task per signature cost more than a memo hit.
+    """
     jobs: dict[str, tuple[str, str]] = {}
     for record in records:
         for attr in record.attributes:
@@ -150,9 +198,21 @@ async def verify_records(verifier: SignatureVerifier, records: Iterable[IssuerRe
                 jobs[attr.id] = (attr.body, parse_accreditation(attr.body).issuer)
             except InputError:
                 continue  # chain.py reports it as malformed
-    ids = list(jobs)
-    verdicts = await asyncio.gather(*(verifier.verify(*jobs[i]) for i in ids))
-    return dict(zip(ids, verdicts, strict=True))
+    remembered = getattr(verifier, "remembered", None)
+    found: dict[str, SignatureVerdict] = {}
+    pending: list[str] = []
+    for attr_id, job in jobs.items():
+        hit = remembered(*job) if remembered is not None else None
+        if hit is not None:
+            found[attr_id] = hit
+        else:
+            pending.append(attr_id)
+    if len(pending) == 1:
+        found[pending[0]] = await verifier.verify(*jobs[pending[0]])
+    elif pending:
+        verdicts = await asyncio.gather(*(verifier.verify(*jobs[i]) for i in pending))
+        found.update(zip(pending, verdicts, strict=True))
+    return {attr_id: found[attr_id] for attr_id in jobs}
 
 
 async def gather_chain_facts(source: RecordSource, verifier: SignatureVerifier,

@@ -26,8 +26,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from trustbridge.clock import Clock, system_clock
+from trustbridge.crypto.jws import CompactJWS
 from trustbridge.errors import AuthError, ConflictError, InputError
-from trustbridge.registry._sync_jose import JoseError, NodeKey, parse_jws, verify_jws_by
 from trustbridge.registry.batch import (
     ATTRIBUTE_OPS,
     BATCH_TYP,
@@ -47,6 +47,7 @@ from trustbridge.registry.changelog import (
     chain_entries,
     sha256_hex,
 )
+from trustbridge.registry.signed import JoseError, NodeKey, parse_jws, verify_parsed_by
 from trustbridge.registry.sync_store import BatchRecord, SyncStore
 from trustbridge.store.interface import Transaction
 
@@ -87,6 +88,32 @@ class RegistryPort(Protocol):
         ...
 
     async def epoch(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class ParsedBatch:
+    """Step 1 done: the JWS parsed and its payload in the batch format (not yet verified)."""
+
+    header: dict[str, Any]
+    raw_payload: dict[str, Any]
+    jws: CompactJWS
+    payload: BatchPayload
+
+
+def parse_batch(jws: str) -> ParsedBatch:
+    """Step 1 of ``verify_batch``; ``InputError`` (``batch.malformed``) when it fails."""
+    try:
+        header, raw_payload, compact = parse_jws(jws)
+        payload = parse_batch_payload(raw_payload)
+    except JoseError as exc:
+        raise InputError(str(exc), code="batch.malformed") from exc
+    except BatchFormatError as exc:
+        raise InputError(str(exc), code="batch.malformed",
+                         details={"errors": exc.errors}) from exc
+    typ = header.get("typ")
+    if typ is not None and typ != BATCH_TYP:
+        raise InputError(f"batch typ must be {BATCH_TYP}", code="batch.malformed")
+    return ParsedBatch(header, raw_payload, compact, payload)
 
 
 @dataclass(frozen=True)
@@ -158,25 +185,22 @@ class SyncEngine:
 
     # -- verification -----------------------------------------------------------------
 
-    async def verify_batch(self, jws: str) -> VerifiedBatch:
-        """Steps 1-4 of the module docstring; raises ``InputError``/``AuthError``."""
+    async def verify_batch(self, jws: str, parsed: ParsedBatch | None = None) -> VerifiedBatch:
+        """Steps 1-4 of the module docstring; raises ``InputError``/``AuthError``.
+
+        ``parsed`` is ``parse_batch(jws)`` when the caller already did step 1 (the mirror
+        parses every batch to compare it with the log); the JWS is parsed only once.
+        """
         # 1. parse
-        try:
-            header, raw_payload, _ = parse_jws(jws)
-            payload = parse_batch_payload(raw_payload)
-        except JoseError as exc:
-            raise InputError(str(exc), code="batch.malformed") from exc
-        except BatchFormatError as exc:
-            raise InputError(str(exc), code="batch.malformed",
-                             details={"errors": exc.errors}) from exc
-        typ = header.get("typ")
-        if typ is not None and typ != BATCH_TYP:
-            raise InputError(f"batch typ must be {BATCH_TYP}", code="batch.malformed")
+        if parsed is None:
+            parsed = parse_batch(jws)
+        payload = parsed.payload
         token = jws.strip()
-        digest, content = sha256_hex(token), content_digest(raw_payload)
+        digest, content = sha256_hex(token), content_digest(parsed.raw_payload)
         # 2. signature by the registry DID (kid bound to it, assertionMethod)
         try:
-            await verify_jws_by(jws, payload.registry, self.resolver)
+            await verify_parsed_by((parsed.header, parsed.raw_payload, parsed.jws),
+                                   payload.registry, self.resolver)
         except JoseError as exc:
             raise InputError(str(exc), code="batch.signature_invalid",
                              details={"cause": exc.code}) from exc
@@ -361,4 +385,5 @@ class SyncEngine:
                 "next": entries[-1].seq if len(entries) == limit else None}
 
 
-__all__ = ["ApplyResult", "RegistryPort", "SyncEngine", "Unit", "UpstreamImport", "VerifiedBatch"]
+__all__ = ["ApplyResult", "ParsedBatch", "RegistryPort", "SyncEngine", "Unit", "UpstreamImport",
+           "VerifiedBatch", "parse_batch"]

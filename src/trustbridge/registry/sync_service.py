@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trustbridge.registry._sync_http import RetryingGetter, getter_of
-from trustbridge.registry._sync_jose import NodeKey
 from trustbridge.registry.events import RegistryChanged, RegistryEvents
 from trustbridge.registry.mirror import Mirror, MirrorResult
+from trustbridge.registry.signed import NodeKey
 from trustbridge.registry.sync import RegistryPort, SyncEngine
 from trustbridge.registry.sync_store import SyncStore
 from trustbridge.registry.upstream import MAX_TIR_PAGE, UpstreamSummary, UpstreamSync

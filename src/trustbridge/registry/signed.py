@@ -1,28 +1,40 @@
-"""Compact JWS for sync: signing with the node key, verification against a signer's DID.
+"""Compact JWS signed by a DID, for the registry: the node's signing key, and verification
+of batches, log heads and accreditations against the DID that must have signed them.
 
-JOSE is ``trustbridge.crypto.jws`` (algorithm allow-list, strict parsing); keys
-come from the DID resolver the verifier uses (``verify.service.resolver_for``:
-``trustbridge.did`` when installed, else the offline did:key/did:jwk adapter).
+JOSE is ``trustbridge.crypto.jws`` (algorithm allow-list, strict parsing); keys come
+from a ``trustbridge.did`` resolver (the verifier's, ``verify.service.resolver_for``).
+Verifying a JWS by a DID:
+
+1. parse the compact JWS and its JSON payload;
+2. bind the header's ``kid`` to the signer DID (a relative ``#frag`` is taken as relative
+   to it; a key of another DID never counts);
+3. dereference the ``kid`` through the resolver with relationship ``assertionMethod``;
+4. verify with the algorithm allow-list.
+
 Batches may be far larger than an ordinary JWT, hence ``MAX_JWS_CHARS``.
 """
 
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-import base58
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from trustbridge.crypto import jws as _jws
+from trustbridge.crypto.jwk import PublicKey
 from trustbridge.did.interface import public_key_of
+from trustbridge.did.key import did_key_from_public_key
 from trustbridge.did.resolver import offline_resolver
 
-_ED25519_MULTICODEC = b"\xed\x01"
 ALLOWED_ALGS = frozenset(_jws.DEFAULT_ALGS)
 MAX_JWS_CHARS = 256 * 1024 * 1024
+# did:key and did:jwk carry their key in the DID: what their kid dereferences to never changes.
+SELF_CERTIFYING = ("did:key:", "did:jwk:")
+_KEY_MEMO_SIZE = 4096
 
 
 class JoseError(Exception):
@@ -50,11 +62,8 @@ class NodeKey:
                      kid: str | None = None) -> NodeKey:
         """``did:key`` of ``key`` unless another DID (e.g. did:web) and kid are configured."""
         if did is None:
-            raw = key.public_key().public_bytes(serialization.Encoding.Raw,
-                                                serialization.PublicFormat.Raw)
-            ident = "z" + base58.b58encode(_ED25519_MULTICODEC + raw).decode("ascii")
-            did = f"did:key:{ident}"
-            kid = kid or f"{did}#{ident}"
+            did = did_key_from_public_key(key.public_key())
+            kid = kid or f"{did}#{did.removeprefix('did:key:')}"
         return cls(key, did, kid or f"{did}#key-1")
 
     @classmethod
@@ -87,8 +96,8 @@ class VerifiedJws:
     kid: str
 
 
-def parse_jws(token: str) -> tuple[dict[str, Any], dict[str, Any], Any]:
-    """Header, JSON payload and the parsed JWS; ``JoseError`` when malformed."""
+def parse_jws(token: str) -> tuple[dict[str, Any], dict[str, Any], _jws.CompactJWS]:
+    """Step 1: header, JSON payload and the parsed JWS; ``JoseError`` when malformed."""
     try:
         jws = _jws.parse_compact_jws(token.strip(), max_len=MAX_JWS_CHARS)
         header = dict(jws.header)
@@ -101,21 +110,55 @@ def parse_jws(token: str) -> tuple[dict[str, Any], dict[str, Any], Any]:
     return header, payload, jws
 
 
-async def verify_jws_by(token: str, signer_did: str, resolver: Any) -> VerifiedJws:
-    """Verify ``token`` with the ``assertionMethod`` key its ``kid`` names, which must belong
-    to ``signer_did`` (1: parse, 2: bind kid to the DID, 3: dereference, 4: verify)."""
-    header, payload, jws = parse_jws(token)
+def bind_kid(header: dict[str, Any], signer_did: str) -> tuple[str | None, str | None]:
+    """Step 2: ``(kid, None)`` with a relative kid made absolute, or ``(kid, problem)`` where
+    ``problem`` is ``kid_missing`` or ``kid_mismatch`` (the kid names another DID's key)."""
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
-        raise JoseError("the JWS header has no kid", code="jws.kid_missing")
+        return None, "kid_missing"
     if kid.startswith("#"):
         kid = signer_did + kid
     if kid.split("#", 1)[0] != signer_did:
+        return kid, "kid_mismatch"
+    return kid, None
+
+
+class KeyMemo:
+    """Step 3 with a memo: the ``assertionMethod`` key a kid names, remembered for
+    self-certifying DIDs only (their documents are pure functions of the DID), so a TAO that
+    signed 100,000 accreditations is dereferenced once. Failures are never remembered."""
+
+    def __init__(self, resolver: Any, *, max_entries: int = _KEY_MEMO_SIZE) -> None:
+        self.resolver = resolver if resolver is not None else offline_resolver()
+        self.max_entries = max_entries
+        self._keys: OrderedDict[str, PublicKey] = OrderedDict()
+
+    async def key(self, kid: str) -> PublicKey:
+        """The key; raises what the resolver or ``public_key_of`` raise."""
+        hit = self._keys.get(kid)
+        if hit is not None:
+            self._keys.move_to_end(kid)
+            return hit
+        vm = await self.resolver.dereference(kid, relationship="assertionMethod")
+        key: PublicKey = public_key_of(vm)
+        if kid.startswith(SELF_CERTIFYING):
+            self._keys[kid] = key
+            if len(self._keys) > self.max_entries:
+                self._keys.popitem(last=False)
+        return key
+
+
+async def verify_parsed_by(parsed: tuple[dict[str, Any], dict[str, Any], _jws.CompactJWS],
+                           signer_did: str, resolver: Any) -> VerifiedJws:
+    """Steps 2-4 over an already parsed JWS (``parse_jws``); ``JoseError`` when it fails."""
+    header, payload, jws = parsed
+    kid, problem = bind_kid(header, signer_did)
+    if problem == "kid_missing" or kid is None:
+        raise JoseError("the JWS header has no kid", code="jws.kid_missing")
+    if problem == "kid_mismatch":
         raise JoseError(f"kid {kid} does not belong to {signer_did}", code="jws.kid_mismatch")
     try:
-        vm = await (resolver or offline_resolver()).dereference(
-            kid, relationship="assertionMethod")
-        key = public_key_of(vm)
+        key = await KeyMemo(resolver).key(kid)
     except Exception as exc:  # resolver errors come from another package; keep their message
         raise JoseError(f"cannot resolve {kid}: {exc}", code="jws.key_unresolved") from exc
     try:
@@ -126,4 +169,12 @@ async def verify_jws_by(token: str, signer_did: str, resolver: Any) -> VerifiedJ
     return VerifiedJws(header, payload, kid)
 
 
-__all__ = ["JoseError", "NodeKey", "VerifiedJws", "parse_jws", "sign_compact", "verify_jws_by"]
+async def verify_jws_by(token: str, signer_did: str, resolver: Any) -> VerifiedJws:
+    """Verify ``token`` with the ``assertionMethod`` key its ``kid`` names, which must belong
+    to ``signer_did`` (steps 1-4 of the module docstring)."""
+    return await verify_parsed_by(parse_jws(token), signer_did, resolver)
+
+
+__all__ = ["ALLOWED_ALGS", "SELF_CERTIFYING", "JoseError", "KeyMemo", "NodeKey", "VerifiedJws",
+           "bind_kid", "parse_jws", "sign_compact", "verify_jws_by",
+           "verify_parsed_by"]

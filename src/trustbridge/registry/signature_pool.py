@@ -1,0 +1,116 @@
+"""Step 4 of signature verification -- ``crypto.jws.verify_jws`` itself, unchanged -- for many
+JWS at once in worker processes, so a sync batch of thousands of accreditations is not
+bound to one core (``cryptography`` holds the GIL while it verifies, so threads do not help).
+
+Only the arithmetic moves: parsing, binding the ``kid`` to the issuer DID and dereferencing
+the key (steps 1-3, ``registry.facts``) stay in the caller. A worker receives the parsed
+JWS, the public key as DER SubjectPublicKeyInfo and the algorithm allow-list, and answers
+``None`` (verified) or the refusal message ``verify_jws`` raised. Fewer than
+``MIN_PARALLEL`` signatures, a one-core machine, or a pool that cannot start: the same
+function runs in this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+
+from trustbridge.crypto import jws as _jws
+from trustbridge.crypto.jwk import PublicKey
+from trustbridge.errors import InputError
+
+log = logging.getLogger(__name__)
+
+MIN_PARALLEL = 512
+CHUNK = 500
+MAX_WORKERS = 4
+
+_pool: ProcessPoolExecutor | None = None
+_disabled = False
+
+
+def _workers() -> int:
+    return max(0, min(MAX_WORKERS, (os.cpu_count() or 1)))
+
+
+def _executor() -> ProcessPoolExecutor | None:
+    global _pool, _disabled
+    if _pool is None and not _disabled:
+        workers = _workers()
+        if workers < 2:
+            _disabled = True
+            return None
+        try:
+            _pool = ProcessPoolExecutor(max_workers=workers,
+                                        mp_context=multiprocessing.get_context("forkserver"))
+        except (OSError, ValueError) as exc:  # no forkserver, no semaphores: stay in process
+            log.warning("signature worker processes unavailable (%s); verifying in process",
+                        exc)
+            _disabled = True
+    return _pool
+
+
+def shutdown() -> None:
+    """Stop the worker processes (tests; they also stop at interpreter exit)."""
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=True, cancel_futures=True)
+        _pool = None
+
+
+def verify_chunk(items: Sequence[tuple[_jws.CompactJWS, bytes]],
+                 allowed_algs: frozenset[str]) -> list[str | None]:
+    """``verify_jws`` for each ``(jws, SPKI DER)``: ``None`` or the refusal message."""
+    keys: dict[bytes, PublicKey] = {}
+    out: list[str | None] = []
+    for jws, der in items:
+        try:
+            key = keys.get(der)
+            if key is None:
+                loaded: Any = serialization.load_der_public_key(der)  # SPKI of a JWK key
+                key = keys[der] = loaded
+            _jws.verify_jws(jws, key, allowed_algs=allowed_algs)
+        except (InputError, ValueError) as exc:
+            out.append(str(exc))
+        else:
+            out.append(None)
+    return out
+
+
+def _der(key: PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.DER,
+                            serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+async def verify_many(items: Sequence[tuple[_jws.CompactJWS, PublicKey]],
+                      allowed_algs: frozenset[str]) -> list[str | None]:
+    """``verify_jws`` over every ``(jws, key)``, in worker processes when there are many;
+    one answer per item, in order (``None`` = the signature verifies)."""
+    ders: dict[int, bytes] = {}
+    work = [(jws, ders.get(id(key)) or ders.setdefault(id(key), _der(key)))
+            for jws, key in items]
+    pool = _executor() if len(work) >= MIN_PARALLEL else None
+    if pool is None:
+        return verify_chunk(work, allowed_algs)
+    loop = asyncio.get_running_loop()
+    chunks = [work[i:i + CHUNK] for i in range(0, len(work), CHUNK)]
+    try:
+        answers = await asyncio.gather(*(loop.run_in_executor(pool, verify_chunk, chunk,
+                                                              allowed_algs)
+                                         for chunk in chunks))
+    except BrokenProcessPool:  # a worker died (OOM killer, signal): verify here instead
+        log.warning("signature worker pool broke; verifying in process")
+        shutdown()
+        return verify_chunk(work, allowed_algs)
+    return [answer for chunk in answers for answer in chunk]
+
+
+__all__ = ["MIN_PARALLEL", "shutdown", "verify_chunk", "verify_many"]

@@ -1,0 +1,48 @@
+"""Bulk accreditation signature checks (a sync batch) give exactly the verdicts of one-by-one
+checks, whether step 4 runs in worker processes or here."""
+
+from __future__ import annotations
+
+from trustbridge.crypto import jws as _jws
+from trustbridge.registry import signature_pool
+from trustbridge.registry.facts import ResolverSignatureVerifier
+from trustbridge.registry.signed import NodeKey, sign_compact
+
+
+def _jwts(n: int) -> tuple[NodeKey, list[tuple[str, str]]]:
+    tao = NodeKey.generate()
+    jobs = [(sign_compact({"iss": tao.did, "sub": f"did:example:{i}"}, tao.private_key,
+                          kid=tao.kid, typ="JWT"), tao.did) for i in range(n)]
+    return tao, jobs
+
+
+def _forge(jwt: str) -> str:
+    head, payload, sig = jwt.split(".")
+    return ".".join((head, payload, ("A" if sig[0] != "A" else "B") + sig[1:]))
+
+
+async def test_pool_verdicts_equal_one_by_one() -> None:
+    other = NodeKey.generate()
+    _, jobs = _jwts(signature_pool.MIN_PARALLEL + 40)
+    jobs[3] = (_forge(jobs[3][0]), jobs[3][1])  # signature bytes changed
+    jobs[7] = (jobs[7][0], other.did)  # kid names another DID's key
+    bulk = await ResolverSignatureVerifier(None).verify_many(jobs)
+    single = ResolverSignatureVerifier(None)
+    for job in jobs:
+        assert bulk[job] == await single.verify(*job)
+    assert not bulk[jobs[3]].ok and bulk[jobs[3]].code == "accreditation.signature_invalid"
+    assert not bulk[jobs[7]].ok and bulk[jobs[7]].code == "accreditation.kid_mismatch"
+    assert sum(v.ok for v in bulk.values()) == len(jobs) - 2
+    signature_pool.shutdown()
+
+
+async def test_in_process_and_pool_agree_on_refusals() -> None:
+    tao, jobs = _jwts(4)
+    parsed = [_jws.parse_compact_jws(jwt) for jwt, _ in jobs]
+    key = tao.private_key.public_key()
+    forged = _jws.parse_compact_jws(_forge(jobs[0][0]))
+    items = [(p, key) for p in parsed] + [(forged, key)]
+    here = await signature_pool.verify_many(items, frozenset({"EdDSA"}))
+    assert here[:4] == [None] * 4 and here[4] is not None
+    assert await signature_pool.verify_many(items, frozenset({"ES256"})) == [
+        "alg 'EdDSA' is not allowed"] * 5
