@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ORDER = ["crypto_limit", "resolve", "verify", "registry_query", "sync", "compare_ebsi"]
+ORDER = ["crypto_limit", "resolve", "verify", "registry_query", "sync", "compare_ebsi", "scaling"]
 
 
 def main() -> int:

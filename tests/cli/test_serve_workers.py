@@ -234,8 +234,9 @@ def test_several_workers_refuse_the_in_process_cache(tmp_path: Path) -> None:
 @pytest.mark.postgres
 def test_two_workers_on_postgresql(tmp_path: Path, private_redis: str,
                                    postgres_url: str) -> None:
-    s = start(tmp_path, "--workers", "2", "--shutdown-timeout", "5", REDIS_URL=private_redis,
-              DATABASE_URL=postgres_url)
+    # --loop auto: the workers run on uvloop where it is installed (the optional extra)
+    s = start(tmp_path, "--workers", "2", "--shutdown-timeout", "5", "--loop", "auto",
+              REDIS_URL=private_redis, DATABASE_URL=postgres_url)
     try:
         s.wait_health()
         openid4vp_across_workers(s)
