@@ -89,8 +89,12 @@ async def verify(request: web.Request) -> web.Response:
     verifier = verifier_of(request.app["services"])
     metrics = request.app[_metrics_key]
     # A repeat of an exact request is answered from the result cache before it is parsed.
-    digest = request_digest(request.content_type, await read_body(request))
-    hit = await verifier.cached_request(digest)
+    digest: str | None = None
+    if verifier.caches_results:
+        digest = request_digest(request.content_type, await read_body(request))
+        hit = await verifier.cached_request(digest)
+    else:
+        hit = None
     if hit is not None:
         request["verdict"] = hit.verdict
         metrics.inc("verifications_total", verdict=hit.verdict, cached="true")

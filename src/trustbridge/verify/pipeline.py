@@ -164,6 +164,11 @@ class Verifier:
         cache = self.result_cache
         return cache if cache is not None and cache.max_ttl > 0 else None
 
+    @property
+    def caches_results(self) -> bool:
+        """Whether reports are cached here (so a request digest is worth computing)."""
+        return self._caching() is not None
+
     def _before_run(self) -> None:
         if self._subscribe is not None and self._subscribe(self):
             self._subscribe = None
