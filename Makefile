@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench clean oracle demo
+.PHONY: run test lint typecheck unit bench clean oracle demo soak
 ORACLE := scripts/oracle/node_modules/.installed
 
 $(STAMP): pyproject.toml
@@ -43,6 +43,13 @@ unit: $(STAMP) $(ORACLE)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+## soak: SOAK_MINUTES (default 5) of mixed load on a served node + mirror, RSS/FDs watched
+## (docs/soak.md); REDIS_URL/DATABASE_URL or SOAK_ARGS="--redis URL --database URL" for
+## Redis + PostgreSQL. The JSON report goes to bench/out/soak-<mode>.json.
+SOAK_MINUTES ?= 5
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py --minutes $(SOAK_MINUTES) --json-out bench/out/ $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

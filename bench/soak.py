@@ -55,6 +55,7 @@ import asyncio
 import contextlib
 import copy
 import importlib.util
+import io
 import json
 import os
 import random
@@ -467,7 +468,7 @@ class Load:
                       "headers": {"Content-Type": "application/json"}}),
         ]
         if rng.random() < 0.05:  # rarely: over max_body_bytes (1 MiB)
-            cases = [("too-large", {"data": b"[" + b"1," * 600_000 + b"1]",
+            cases = [("too-large", {"data": io.BytesIO(b"[" + b"1," * 600_000 + b"1]"),
                                     "headers": {"Content-Type": "application/json"}})]
         name, kw = rng.choice(cases)
         await self.c.call("verify.malformed", "POST", "/v1/verify",
@@ -632,7 +633,8 @@ class Load:
             token = w.batch(w.sequence + 1, changes)
             head, payload, sig = token.split(".")
             bad = sig[:-6] + ("AAAAAA" if not sig.endswith("AAAAAA") else "BBBBBB")
-            await self.c.call("sync", "POST", "/v1/registry/batches", expect_problem(400),
+            await self.c.call("sync", "POST", "/v1/registry/batches",
+                              expect_problem(400, 401, code="batch.signature_invalid"),
                               label="bad-signature", data=f"{head}.{payload}.{bad}",
                               headers=jose)
             return
@@ -837,6 +839,8 @@ class Options:
     fd_slack: int = 16
     max_requests: int = 5_000_000
     quiet: bool = False
+    server_env: dict[str, str] = field(default_factory=dict)  # more settings for both nodes
+    mix: dict[str, int] = field(default_factory=lambda: dict(MIX))
 
     @property
     def warmup_s(self) -> float:
@@ -857,26 +861,28 @@ def server_env(world: World, ca_file: Path, opts: Options, *, node: str,
         "TRUSTBRIDGE_DID_CACHE_TTL_SECONDS": "30",
         "TRUSTBRIDGE_OID4VP_SESSION_TTL_SECONDS": "60",
         "TRUSTBRIDGE_OID4VP_RESULT_TTL_SECONDS": "30",
-        # per-client rate limiting would turn a soak into a 429 test
-        "TRUSTBRIDGE_RATE_LIMIT_ENABLED": "false",
-        "TRUSTBRIDGE_RATE_LIMIT_PER_MINUTE": "0",
-        "TRUSTBRIDGE_VERIFY_RATE_LIMIT_PER_MINUTE": "0",
+        # rate limits (per client on /v1/verify, per registry on pushes) off: one soak
+        # client from 127.0.0.1 is not the abuse they are for, and a 429 counts as unexpected
+        "TRUSTBRIDGE_RATE_LIMIT_VERIFY_PER_SECOND": "0",
+        "TRUSTBRIDGE_RATE_LIMIT_SYNC_BATCHES_PER_MINUTE": "0",
+        # the in-process cache drops expired entries lazily, so its size is bounded by entry
+        # count, not TTL (~12 KiB per cached report): a smaller bound lets it plateau within
+        # the warm-up; --env TRUSTBRIDGE_CACHE_MAX_ENTRIES=50000 soaks the default
+        "TRUSTBRIDGE_CACHE_MAX_ENTRIES": "5000",
     }
     if node == "primary":
         env["TRUSTBRIDGE_ADMIN_TOKEN"] = world.admin_token
     if peer is not None:
         env["TRUSTBRIDGE_SYNC_MIRROR_PEERS"] = json.dumps([peer])
         env["TRUSTBRIDGE_SYNC_MIRROR_INTERVAL_SECONDS"] = "2"
-    if opts.redis:
-        env["REDIS_URL"] = _redis_db(opts.redis, 0 if node == "primary" else 1)
-    if database:
-        env["DATABASE_URL"] = database
+    env.update(opts.server_env)
+    # exactly what the options say, whatever the caller's environment holds ("" = unset)
+    env["REDIS_URL"] = _redis_db(opts.redis, 0 if node == "primary" else 1) if opts.redis else ""
+    env["DATABASE_URL"] = database or ""
     return env
 
 
 async def run(opts: Options) -> Json:
-    for name in ("REDIS_URL", "DATABASE_URL"):  # the served nodes get exactly what opts say
-        os.environ.pop(name, None)
     world = World(opts.seed)
     tally = Tally()
     started_wall = time.time()
@@ -929,7 +935,7 @@ async def drive(world: World, tally: Tally, opts: Options, primary: ServedApp,
 
         async def worker(index: int) -> None:
             rng = random.Random(opts.seed * 1000 + index)  # a reproducible mix
-            kinds, weights = zip(*MIX.items(), strict=True)
+            kinds, weights = zip(*opts.mix.items(), strict=True)
             for _ in issued:
                 if time.monotonic() >= deadline:
                     return
@@ -1102,7 +1108,7 @@ def _env_float(name: str, default: float) -> float:
         return default
 
 
-def parse_args(argv: list[str]) -> tuple[Options, bool]:
+def parse_args(argv: list[str]) -> tuple[Options, argparse.Namespace]:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=_env_float("SOAK_MINUTES", 5.0),
@@ -1128,24 +1134,46 @@ def parse_args(argv: list[str]) -> tuple[Options, bool]:
     parser.add_argument("--fd-slack", type=int, default=16)
     parser.add_argument("--max-requests", type=int, default=5_000_000,
                         help="stop after this many operations even before the deadline")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for both served nodes, e.g. "
+                             "TRUSTBRIDGE_CACHE_MAX_ENTRIES=50000 (repeatable)")
+    parser.add_argument("--mix", default=None, metavar="KIND=WEIGHT,...",
+                        help="replace the mix, e.g. verify.valid=1,verify.forged=1 (kinds: "
+                             f"{', '.join(MIX)})")
     parser.add_argument("--json", action="store_true", help="print the report as JSON too")
+    parser.add_argument("--json-out", type=Path, default=None, metavar="PATH",
+                        help="write the JSON report here (a directory: soak-<mode>.json in it)")
     args = parser.parse_args(argv)
+    mix = dict(MIX)
+    if args.mix:
+        mix = {k: int(v) for k, _, v in (p.partition("=") for p in args.mix.split(","))}
+        unknown = set(mix) - set(MIX)
+        if unknown:
+            parser.error(f"unknown kinds in --mix: {sorted(unknown)}")
+    extra = dict(item.split("=", 1) for item in args.env if "=" in item)
     seconds = args.seconds if args.seconds is not None else args.minutes * 60
     opts = Options(seconds=seconds, concurrency=args.concurrency, seed=args.seed,
                    redis=args.redis, database=args.database, mirror=not args.no_mirror,
                    warmup=args.warmup, sample_seconds=args.sample_seconds,
                    progress_seconds=args.progress_seconds, rss_growth=args.rss_growth,
                    rss_slack_mb=args.rss_slack_mb, fd_slack=args.fd_slack,
-                   max_requests=args.max_requests)
-    return opts, args.json
+                   max_requests=args.max_requests, server_env=extra, mix=mix)
+    return opts, args
 
 
 def main(argv: list[str] | None = None) -> int:
-    opts, as_json = parse_args(sys.argv[1:] if argv is None else argv)
+    opts, args = parse_args(sys.argv[1:] if argv is None else argv)
     result = asyncio.run(run(opts))
     print_table(result)
-    if as_json:
+    if args.json:
         print(json.dumps(result))
+    if args.json_out is not None:
+        out: Path = args.json_out
+        if out.is_dir() or str(out).endswith("/"):
+            out.mkdir(parents=True, exist_ok=True)
+            out = out / f"soak-{result['mode']}.json"
+        out.write_text(json.dumps(result, indent=1))
+        print(f"report: {out}")
     return 0 if result["verdict"] == "PASS" else 1
 
 
