@@ -256,7 +256,8 @@ async def deliveries(request: web.Request) -> web.Response:
     "POST", "/v1/receipts/verify",
     summary="Check a verification receipt (signature by this node; optional digest matches).",
     tags=TAGS, body=ReceiptCheck, response=ReceiptResult,
-    responses={200: "valid true or false, with a stable code"},
+    responses={200: "valid true or false, with a stable code",
+               429: "Too many requests from this client; see Retry-After"},
 )
 async def check_receipt(request: web.Request) -> web.Response:
     body = await read_model(request, ReceiptCheck)

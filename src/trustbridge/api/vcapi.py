@@ -215,7 +215,8 @@ def _respond(report: VerificationReport, request: web.Request,
     tags=("vc-api",), body=VerifyCredentialRequest, response=VerificationResult,
     responses={200: "Verified",
                400: ("Not verified (VC-API result), or the request is unusable (problem)",
-                     VerificationResult)},
+                     VerificationResult),
+               429: "Too many requests from this client; see Retry-After"},
 )
 async def verify_credential(request: web.Request) -> web.Response:
     body = validate(VerifyCredentialRequest, await read_json(request))
@@ -232,7 +233,8 @@ async def verify_credential(request: web.Request) -> web.Response:
     tags=("vc-api",), body=VerifyPresentationRequest, response=VerificationResult,
     responses={200: "Verified",
                400: ("Not verified (VC-API result), or the request is unusable (problem)",
-                     VerificationResult)},
+                     VerificationResult),
+               429: "Too many requests from this client; see Retry-After"},
 )
 async def verify_presentation(request: web.Request) -> web.Response:
     body = validate(VerifyPresentationRequest, await read_json(request))

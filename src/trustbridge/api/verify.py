@@ -83,7 +83,8 @@ async def _read_request(request: web.Request) -> VerifyRequest:
     response=VerificationReport,
     responses={200: "The report (valid, invalid or indeterminate)",
                400: "The request itself is unusable", 413: "Body too large",
-               415: "Unsupported content type"},
+               415: "Unsupported content type",
+               429: "Too many requests from this client; see Retry-After"},
 )
 async def verify(request: web.Request) -> web.Response:
     verifier = verifier_of(request.app["services"])
