@@ -3,10 +3,12 @@
 ``trustbridge serve`` (``--workers 1``, the default) runs the aiohttp app in this process
 with ``web.run_app``, as it always has. ``--workers N`` (N > 1, POSIX) does this instead:
 
-1. **Refuse without Redis.** Nonces, OpenID4VP sessions, idempotency keys, result-cache and
-   rate-limit state live in the cache; the in-process cache is private to one process, so a
-   nonce spent on one worker could be replayed on another and a session made on one would
-   be unknown to the rest. There is no flag to allow it: that would be a replay hole.
+1. **Refuse without Redis.** Nonces, OpenID4VP sessions, idempotency keys and cached results
+   live in the cache; the in-process cache is private to one process, so a nonce spent on
+   one worker could be replayed on another and a session made on one would be unknown to
+   the rest. There is no flag to allow it: that would be a replay hole. (The verification
+   rate limits of ``api/ratelimit.py`` are token buckets in each worker's memory, Redis or
+   not: with N workers a client may get up to N times the configured rate.)
 2. **Bind in the supervisor.** One listening socket per worker slot with ``SO_REUSEPORT`` (the
    kernel spreads new connections over the slots), or one shared socket where the platform
    lacks it. The supervisor keeps the sockets open, so connections queued on a slot whose
@@ -100,8 +102,8 @@ def check_workers(settings: Settings, workers: int) -> None:
         raise ServeError(
             f"--workers {workers} needs a shared cache: set REDIS_URL. With the in-process "
             "cache each worker would keep its own nonces, OpenID4VP sessions, idempotency "
-            "keys and rate-limit/result state, so a nonce spent on one worker could be "
-            "replayed on another.")
+            "keys and cached results, so a nonce spent on one worker could be replayed on "
+            "another.")
     if not hasattr(os, "fork"):
         raise ServeError("--workers > 1 needs os.fork (Linux, macOS)")
 
