@@ -1169,7 +1169,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
     if args.json_out is not None:
         out: Path = args.json_out
-        if out.is_dir() or str(out).endswith("/"):
+        if out.is_dir() or out.suffix != ".json":  # argparse drops a trailing "/"
             out.mkdir(parents=True, exist_ok=True)
             out = out / f"soak-{result['mode']}.json"
         out.write_text(json.dumps(result, indent=1))
