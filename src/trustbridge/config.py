@@ -31,7 +31,10 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, validation_alias=AliasChoices("REDIS_URL", "TRUSTBRIDGE_REDIS_URL")
     )
+    # In-process cache bounds (also the local copy behind Redis while it is unreachable):
+    # least recently used entries go when either is reached; bytes = keys + values held.
     cache_max_entries: int = 50_000
+    cache_max_bytes: int = 128 * 1024 * 1024
     # Redis unreachable: serve cached facts in-process, re-probe Redis after this many seconds
     # (nonces, sessions, idempotency keys fail closed with 503). 0: no fallback, 503 instead.
     redis_fallback_seconds: float = 5.0

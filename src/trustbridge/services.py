@@ -47,6 +47,7 @@ async def build_services(settings: Settings) -> Services:
     db = await open_database(settings.effective_database_url())
     try:
         cache = await open_cache(settings.redis_url, max_entries=settings.cache_max_entries,
+                                 max_bytes=settings.cache_max_bytes,
                                  fallback_seconds=settings.redis_fallback_seconds)
     except Exception:
         await db.close()

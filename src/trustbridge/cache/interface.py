@@ -50,6 +50,7 @@ Loader = Callable[[], Awaitable[bytes]]
 
 
 async def open_cache(redis_url: str | None, *, max_entries: int = 50_000,
+                     max_bytes: int = 128 * 1024 * 1024,
                      fallback_seconds: float = 0.0) -> Cache:
     """Redis when a URL is given, else the in-process LRU.
 
@@ -68,10 +69,11 @@ async def open_cache(redis_url: str | None, *, max_entries: int = 50_000,
         if fallback_seconds > 0:
             from trustbridge.cache.fallback import FallbackCache
 
-            return FallbackCache(cache, MemoryCache(max_entries=max_entries),
+            return FallbackCache(cache, MemoryCache(max_entries=max_entries,
+                                                    max_bytes=max_bytes),
                                  backoff=fallback_seconds)
         return cache
-    return MemoryCache(max_entries=max_entries)
+    return MemoryCache(max_entries=max_entries, max_bytes=max_bytes)
 
 
 __all__ = ["Cache", "Loader", "open_cache"]
