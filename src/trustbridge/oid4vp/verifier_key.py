@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -38,11 +39,18 @@ class VerifierKey:
 
     private_key: ec.EllipticCurvePrivateKey
 
-    @property
-    def jwk(self) -> dict[str, str]:
+    @cached_property
+    def _public_jwk(self) -> dict[str, str]:
+        # Once per key: ``private_key.public_key()`` is a new object on every call, and
+        # ``jwk_from_public_key`` remembers JWKs per key *object*, so asking it per request
+        # filled its memo with thousands of copies of this one key (issue 8's soak).
         return public_jwk(self.private_key)
 
     @property
+    def jwk(self) -> dict[str, str]:
+        return dict(self._public_jwk)
+
+    @cached_property
     def did(self) -> str:
         canonical = json.dumps(self.jwk, separators=(",", ":"), sort_keys=True)
         return "did:jwk:" + b64url_encode(canonical.encode())
