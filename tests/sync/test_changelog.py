@@ -113,3 +113,24 @@ def test_canonical_is_rfc8785(value: object) -> None:
             canonical(value)
         return
     assert canonical(value) == expected
+
+
+@given(json_values, json_values, st.text(max_size=70), st.integers(min_value=0, max_value=2**60))
+def test_entry_hash_is_the_hash_of_the_jcs_of_the_whole_entry(
+        change: object, origin: object, prev: str, seq: int) -> None:
+    import hashlib
+
+    import rfc8785
+
+    change_d, origin_d = {"v": change}, {"o": origin}
+    material = {"seq": seq, "change": change_d, "origin": origin_d, "prev": prev}
+    try:
+        expected = hashlib.sha256(bytes(rfc8785.dumps(material))).hexdigest()
+    except Exception:  # JCS refuses it (lone surrogates): so must we
+        with pytest.raises(Exception):  # noqa: B017
+            LogEntry.chained(seq, change_d, origin_d, prev)
+        return
+    entry = LogEntry.chained(seq, change_d, origin_d, prev)
+    assert entry.entry_hash == expected
+    assert entry.change_jcs == bytes(rfc8785.dumps(change_d))
+    assert LogEntry.from_json(entry.to_json()) == entry

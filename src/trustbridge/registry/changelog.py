@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -84,8 +84,19 @@ def sha256_hex(data: bytes | str) -> str:
 
 def entry_hash(seq: int, change: Mapping[str, Any], origin: Mapping[str, Any],
                prev_hash: str) -> str:
-    material = {"seq": seq, "change": dict(change), "origin": dict(origin), "prev": prev_hash}
-    return sha256_hex(canonical(material))
+    return _entry_hash(seq, canonical(dict(change)), origin, prev_hash)
+
+
+def _entry_hash(seq: int, change_jcs: bytes, origin: Mapping[str, Any], prev_hash: str) -> str:
+    """``sha256(JCS({"seq", "change", "origin", "prev"}))`` from the change's own JCS bytes.
+
+    JCS is compositional: an object is its members sorted by name (here ``change`` <
+    ``origin`` < ``prev`` < ``seq``, all ASCII), each value serialised on its own. So the
+    change is serialised once and those bytes are also what the log stores.
+    """
+    return sha256_hex(b"".join((b'{"change":', change_jcs, b',"origin":',
+                                canonical(dict(origin)), b',"prev":', canonical(prev_hash),
+                                b',"seq":', canonical(seq), b"}")))
 
 
 @dataclass(frozen=True)
@@ -98,12 +109,14 @@ class LogEntry:
     origin: dict[str, Any]
     prev_hash: str
     entry_hash: str
+    change_jcs: bytes | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def chained(cls, seq: int, change: Mapping[str, Any], origin: Mapping[str, Any],
                 prev_hash: str) -> LogEntry:
+        change_jcs = canonical(dict(change))
         return cls(seq, dict(change), dict(origin), prev_hash,
-                   entry_hash(seq, change, origin, prev_hash))
+                   _entry_hash(seq, change_jcs, origin, prev_hash), change_jcs)
 
     def to_json(self) -> dict[str, Any]:
         return {"seq": self.seq, "change": self.change, "origin": self.origin,

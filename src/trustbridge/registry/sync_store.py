@@ -78,7 +78,8 @@ class SyncStore:
         await tx.executemany(
             "INSERT INTO registry_log (seq, change, origin, prev_hash, entry_hash) "
             "VALUES (?, ?, ?, ?, ?)",
-            [(e.seq, json.dumps(e.change, separators=(",", ":")),
+            [(e.seq, e.change_jcs.decode("utf-8") if e.change_jcs is not None
+              else json.dumps(e.change, separators=(",", ":")),
               json.dumps(e.origin, separators=(",", ":")), e.prev_hash, e.entry_hash)
              for e in entries])
 
