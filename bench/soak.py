@@ -29,6 +29,9 @@ code (the DID resolver's DIF resolution results excepted), valid stays valid, no
 is accepted. At the end, nothing lost: every acknowledged write is read back on the node,
 every batch change is found on the mirror, and the log counts match.
 
+Before the load, ``--prefill`` (default 12,000) registry changes are pushed in signed
+batches and mirrored, so the registry's fixed-size memos (up to 10,000 entries, filled by
+registry writes) are full before memory is judged, not filling at the load's write rate.
 Server RSS (``/proc/<pid>/status`` VmRSS) and open file descriptors (``/proc/<pid>/fd``) are
 sampled every ``--sample-seconds``. After ``--warmup`` (default 30 % of the run, at most
 90 s; caches are given short TTLs so they reach steady state in it) the first samples give a
@@ -90,6 +93,13 @@ RELAXED_ISSUER = {"require_accredited_issuer": False}
 RELAXED_ALL = {"require_accredited_issuer": False, "check_status": False, "check_schema": False}
 EV_TYPE = "EVHighVoltageSafetyCredential"
 RESOLVE_PREFIX = "/1.0/identifiers/"
+# Registry changes pushed before the load (--prefill): more than the largest fixed-size memo
+# that registry writes fill (registry/facts.py's signature verdicts, 10,000; the accreditation
+# parse LRU holds 8,192, the key, DID-document and record memos 4,096 each), so the judged
+# window sees them full instead of filling at the load's ~13 writes/s.
+DEFAULT_PREFILL = 12_000
+PREFILL_BATCH = 500
+PREFILL_SAMPLE = 20  # prefilled issuers read back on both nodes at the end
 
 # kind -> weight in the mix (per worker pick)
 MIX: dict[str, int] = {"verify.valid": 24, "verify.forged": 20, "verify.malformed": 4,
@@ -158,6 +168,7 @@ class World:
         self.batch_dids: list[str] = []
         self.batch_changes = 0
         self.batches: list[str] = []  # applied batch JWS, in sequence order
+        self.prefilled: list[str] = []  # a sample of the issuers --prefill pushed
         self.sequence = 0
         self.push_lock = asyncio.Lock()
         self.minted = 0
@@ -838,6 +849,7 @@ class Options:
     rss_slack_mb: float = 24.0
     fd_slack: int = 16
     max_requests: int = 5_000_000
+    prefill: int = 0  # registry changes pushed before the load (the CLI: DEFAULT_PREFILL)
     quiet: bool = False
     server_env: dict[str, str] = field(default_factory=dict)  # more settings for both nodes
     mix: dict[str, int] = field(default_factory=lambda: dict(MIX))
@@ -865,10 +877,9 @@ def server_env(world: World, ca_file: Path, opts: Options, *, node: str,
         # client from 127.0.0.1 is not the abuse they are for, and a 429 counts as unexpected
         "TRUSTBRIDGE_RATE_LIMIT_VERIFY_PER_SECOND": "0",
         "TRUSTBRIDGE_RATE_LIMIT_SYNC_BATCHES_PER_MINUTE": "0",
-        # the in-process cache drops expired entries lazily, so its size is bounded by entry
-        # count, not TTL (~12 KiB per cached report): a smaller bound lets it plateau within
-        # the warm-up; --env TRUSTBRIDGE_CACHE_MAX_ENTRIES=50000 soaks the default
-        "TRUSTBRIDGE_CACHE_MAX_ENTRIES": "5000",
+        # the in-process cache runs its default bounds (50,000 entries, 128 MiB): it purges
+        # expired entries on writes, so with these TTLs it levels off (~2,800 entries)
+        # within the warm-up; --env TRUSTBRIDGE_CACHE_MAX_ENTRIES=... changes them
     }
     if node == "primary":
         env["TRUSTBRIDGE_ADMIN_TOKEN"] = world.admin_token
@@ -923,6 +934,7 @@ async def drive(world: World, tally: Tally, opts: Options, primary: ServedApp,
         client = Client(session, primary.base, tally)
         mirror_client = Client(session, mirror.base, tally) if mirror else None
         load = Load(world, client, mirror_client)
+        filled = await prefill(world, load, opts, mirror_client)
         status = await client.call("sync", "GET", "/v1/registry/sync/status",
                                    expect_status(200), label="status-before")
         log_before = int(status.body["log"]["seq"]) if status.problem is None else 0
@@ -966,12 +978,62 @@ async def drive(world: World, tally: Tally, opts: Options, primary: ServedApp,
         stop.set()
         await monitor_task
         lost = await nothing_lost(world, load, tally, log_before, mirror_client)
+        lost["prefill"] = filled
     await asyncio.sleep(1.0)  # connections closed: FDs should be back at the baseline
     finals = {name: sample(pid, time.monotonic() - start) for name, pid in procs.items()}
     memory = {name: judge(samples[name], finals[name], warmup=opts.warmup_s,
                           growth=opts.rss_growth, slack_mb=opts.rss_slack_mb,
                           fd_slack=opts.fd_slack) for name in procs}
     return report(world, tally, opts, load_seconds, lost, memory, samples)
+
+
+async def prefill(world: World, load: Load, opts: Options, mirror: Client | None) -> Json:
+    """Push ``opts.prefill`` new TIs in large signed batches before the load, and wait for
+    the mirror to apply them: the fixed-size memos registry writes fill (see
+    ``DEFAULT_PREFILL``) are full before the memory baseline is taken. Counted under the
+    kind ``prefill``; every batch must be ``applied``."""
+    out: Json = {"changes": 0, "batches": 0, "seconds": 0.0}
+    if opts.prefill <= 0:
+        return out
+    started = time.monotonic()
+    jose = {"Content-Type": "application/jose"}
+    while out["changes"] < opts.prefill:
+        keys = [world.new_ti() for _ in range(min(PREFILL_BATCH, opts.prefill - out["changes"]))]
+        changes = [{"op": "add_issuer", "did": k.did, "attribute": world.accreditation(k.did)}
+                   for k in keys]
+        n = len(changes)
+
+        def done(b: Any, n: int = n) -> bool:
+            return bool(b["status"] == "applied" and b["changes"] == n)
+
+        applied = expect_json(done, "applied")
+        answer = await load.c.call("prefill", "POST", "/v1/registry/batches", applied,
+                                   label="push", data=world.batch(world.sequence + 1, changes),
+                                   headers=jose)
+        if answer.problem is not None:
+            break  # counted as unexpected: the run fails
+        world.sequence += 1
+        out["changes"] += len(changes)
+        out["batches"] += 1
+        world.prefilled.append(keys[0].did)
+    world.prefilled = world.prefilled[-PREFILL_SAMPLE:]
+    if mirror is not None:
+        head = await load.c.call("prefill", "GET", "/v1/registry/sync/status",
+                                 expect_status(200), label="status")
+        want = int(head.body["log"]["seq"]) if head.problem is None else 0
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            answer = await mirror.call("prefill", "GET", "/v1/registry/sync/status",
+                                       expect_status(200), label="mirror-status")
+            if answer.problem is None and int(answer.body["log"]["seq"]) >= want:
+                break
+            await asyncio.sleep(1.0)
+        out["mirror_caught_up"] = time.monotonic() < deadline
+    out["seconds"] = round(time.monotonic() - started, 1)
+    if not opts.quiet:
+        print(f"prefill: {out['changes']} registry changes in {out['batches']} batches, "
+              f"{out['seconds']} s", flush=True)
+    return out
 
 
 async def nothing_lost(world: World, load: Load, tally: Tally, log_before: int,
@@ -986,6 +1048,9 @@ async def nothing_lost(world: World, load: Load, tally: Tally, log_before: int,
     if found != len(world.registered):
         tally.fail("nothing-lost", f"{len(world.registered) - found} acknowledged writes "
                                    "not found accredited")
+    for did in world.prefilled:  # a sample: the prefill's batches were each acknowledged
+        for node in (c, mirror) if mirror is not None else (c,):
+            await load.accreditation(did, True, "final:prefill", client=node)
     status = await c.call("sync", "GET", "/v1/registry/sync/status", expect_status(200),
                           label="status-after")
     log_after = int(status.body["log"]["seq"]) if status.problem is None else -1
@@ -1083,6 +1148,10 @@ def print_table(r: Json) -> None:
     if "mirror_log" in lost:
         line += (f"; mirror log {lost['mirror_log']}, {lost['batch_issuers_on_mirror']} batch "
                  "issuers found on the mirror")
+    pre = lost.get("prefill") or {}
+    if pre.get("changes"):
+        line += (f"; before the load: {pre['changes']} prefilled in {pre['batches']} batches "
+                 f"({pre['seconds']} s)")
     print(line)
     for name, m in r["memory"].items():
         text = (f"{name}: RSS start {m['rss_start_mb']} MiB, end {m['rss_end_mb']}, max "
@@ -1132,11 +1201,15 @@ def parse_args(argv: list[str]) -> tuple[Options, argparse.Namespace]:
     parser.add_argument("--rss-growth", type=float, default=0.20)
     parser.add_argument("--rss-slack-mb", type=float, default=24.0)
     parser.add_argument("--fd-slack", type=int, default=16)
+    parser.add_argument("--prefill", type=int, default=DEFAULT_PREFILL, metavar="N",
+                        help="registry changes pushed (signed batches of 500) before the load "
+                             f"and its warm-up, so the registry's fixed-size memos are full "
+                             f"when memory is judged (default {DEFAULT_PREFILL:,}; 0: none)")
     parser.add_argument("--max-requests", type=int, default=5_000_000,
                         help="stop after this many operations even before the deadline")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting for both served nodes, e.g. "
-                             "TRUSTBRIDGE_CACHE_MAX_ENTRIES=50000 (repeatable)")
+                             "TRUSTBRIDGE_CACHE_MAX_ENTRIES=5000 (repeatable)")
     parser.add_argument("--mix", default=None, metavar="KIND=WEIGHT,...",
                         help="replace the mix, e.g. verify.valid=1,verify.forged=1 (kinds: "
                              f"{', '.join(MIX)})")
@@ -1157,7 +1230,8 @@ def parse_args(argv: list[str]) -> tuple[Options, argparse.Namespace]:
                    warmup=args.warmup, sample_seconds=args.sample_seconds,
                    progress_seconds=args.progress_seconds, rss_growth=args.rss_growth,
                    rss_slack_mb=args.rss_slack_mb, fd_slack=args.fd_slack,
-                   max_requests=args.max_requests, server_env=extra, mix=mix)
+                   max_requests=args.max_requests, prefill=args.prefill, server_env=extra,
+                   mix=mix)
     return opts, args
 
 
