@@ -135,5 +135,5 @@ def make_resolver(ca: ThrowawayCA, *, allow_hosts: tuple[str, ...] = ("localhost
     """A resolver that may reach the local test server (allow-listed, private allowed)."""
     fetcher = SafeFetcher(timeout=timeout, allow_hosts=allow_hosts, allow_private=allow_private,
                           ca_file=ca.ca_file)
-    return CachingResolver(cache=cache or MemoryCache(), fetcher=fetcher, max_bytes=max_bytes,
-                           **kw)
+    return CachingResolver(cache=cache if cache is not None else MemoryCache(), fetcher=fetcher,
+                           max_bytes=max_bytes, **kw)

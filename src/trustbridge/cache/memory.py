@@ -47,6 +47,9 @@ class MemoryCache:
     def __len__(self) -> int:
         return len(self._data)
 
+    def __bool__(self) -> bool:
+        return True  # an empty cache is still a cache (``cache or default`` must keep it)
+
     def _drop(self, key: str) -> None:
         value, _ = self._data.pop(key)
         self._bytes -= len(key) + len(value)
