@@ -28,6 +28,7 @@ from trustbridge.model.report import Verdict, VerificationReport
 
 KEY_PREFIX = "verify:result:"
 LOCAL_MAX_ENTRIES = 4096
+LOCAL_MAX_BYTES = 16 * 1024 * 1024
 _SEP = b"\n"
 
 
@@ -108,12 +109,15 @@ class ResultCache:
     """Reports in the shared ``Cache``, with an optional in-process tier in front."""
 
     def __init__(self, cache: Cache, *, max_ttl: float, local_tier: bool = False,
-                 local_max_entries: int = LOCAL_MAX_ENTRIES) -> None:
+                 local_max_entries: int = LOCAL_MAX_ENTRIES,
+                 local_max_bytes: int = LOCAL_MAX_BYTES) -> None:
         self._cache = cache
         self.max_ttl = max_ttl
         self._local: OrderedDict[str, tuple[float, CachedReport]] | None = (
             OrderedDict() if local_tier else None)
         self._local_max = local_max_entries
+        self._local_max_bytes = local_max_bytes
+        self._local_bytes = 0
 
     async def get_rendered(self, key: str) -> CachedReport | None:
         """The stored report as rendered JSON, or None (a corrupt entry is dropped)."""
@@ -124,7 +128,7 @@ class ResultCache:
                 if entry[0] > time.monotonic():
                     local.move_to_end(key)
                     return entry[1]
-                del local[key]
+                self._local_drop(key)
         raw = await self._cache.get(key)
         if raw is None:
             return None
@@ -152,20 +156,31 @@ class ResultCache:
             report.model_copy(update={"cached": True}).model_dump_json().encode("utf-8"))
         await self._cache.set(key, rendered.dump(), ttl=ttl)
         local = self._local
-        if local is not None:
+        if local is not None and len(rendered.json) <= self._local_max_bytes:
+            if key in local:
+                self._local_drop(key)
             local[key] = (time.monotonic() + ttl, rendered)
-            while len(local) > self._local_max:
-                local.popitem(last=False)
+            self._local_bytes += len(rendered.json)
+            while len(local) > self._local_max or self._local_bytes > self._local_max_bytes:
+                self._local_drop(next(iter(local)))
         return True
+
+    def _local_drop(self, key: str) -> None:
+        """Forget one report of the in-process tier (bounded by count and by bytes)."""
+        assert self._local is not None
+        entry = self._local.pop(key, None)
+        if entry is not None:
+            self._local_bytes -= len(entry[1].json)
 
     async def _forget(self, key: str) -> None:
         if self._local is not None:
-            self._local.pop(key, None)
+            self._local_drop(key)
         await self._cache.delete(key)
 
     async def clear(self) -> int:
         if self._local is not None:
             self._local.clear()
+            self._local_bytes = 0
         return await self._cache.delete_prefix(KEY_PREFIX)
 
 
