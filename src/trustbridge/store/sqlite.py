@@ -52,6 +52,12 @@ class _SQLiteTx:
         return None if row is None else dict(zip(names, row, strict=True))
 
 
+def _consume(future: asyncio.Future[Any]) -> None:
+    """Retrieve a background future's outcome so asyncio does not log it as lost."""
+    if not future.cancelled():
+        future.exception()
+
+
 class SQLiteDatabase:
     """A single serialised connection; reads and writes are short."""
 
@@ -84,15 +90,41 @@ class SQLiteDatabase:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
+        """One SQLite transaction at a time, safe against cancellation at any await.
+
+        A cancelled await does not stop the connection thread: a ``BEGIN`` (or ``COMMIT``)
+        already queued still runs. Every way out but a completed ``COMMIT`` therefore queues
+        a ``ROLLBACK`` behind it (the thread runs requests in order), so the connection is
+        never left inside a transaction for the next caller."""
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                await self._abandon()
+                raise
             try:
                 yield self._tx
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._abandon()
                 raise
-            else:
+            try:
                 await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._abandon()
+                raise
+
+    async def _abandon(self) -> None:
+        """Roll back whatever is open once the requests queued before this one have run;
+        "no transaction is active" means nothing began (or the COMMIT went through)."""
+        rollback = asyncio.ensure_future(self._conn.execute("ROLLBACK"))
+        try:
+            await asyncio.shield(rollback)
+        except sqlite3.Error:
+            pass
+        except asyncio.CancelledError:
+            # cancelled again: the ROLLBACK stays queued ahead of any later request
+            rollback.add_done_callback(_consume)
+            raise
 
     async def execute(self, sql: str, *args: Any) -> None:
         async with self.transaction() as tx:
