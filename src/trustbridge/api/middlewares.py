@@ -46,18 +46,24 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         route = _route_name(request)
         metrics: Metrics = request.app[_metrics_key]
         metrics.observe(request.method, route, status, elapsed)
-        entry = {
-            "event": "request",
-            "request_id": rid,
-            "method": request.method,
-            "route": route,
-            "status": status,
-            "duration_ms": round(elapsed * 1000, 2),
-        }
-        verdict = request.get("verdict")
-        if verdict is not None:
-            entry["verdict"] = verdict
-        log.info(json.dumps(entry))
+        if log.isEnabledFor(logging.INFO):  # the line is built only when it is written
+            _log_request(request, rid, route, status, elapsed)
+
+
+def _log_request(request: web.Request, rid: str, route: str, status: int,
+                 elapsed: float) -> None:
+    entry = {
+        "event": "request",
+        "request_id": rid,
+        "method": request.method,
+        "route": route,
+        "status": status,
+        "duration_ms": round(elapsed * 1000, 2),
+    }
+    verdict = request.get("verdict")
+    if verdict is not None:
+        entry["verdict"] = verdict
+    log.info(json.dumps(entry))
 
 
 @web.middleware
