@@ -189,3 +189,39 @@ async def test_crashing_parser_is_indeterminate_not_500() -> None:
     report = await verifier.verify(input_of(VC))
     assert report.verdict == "indeterminate"
     assert "format.unexpected_error" in failing_codes(report)
+
+
+class SlowEpochRegistry(StaticRegistry):
+    """Its epoch read waits until released, so a change can land while it is in flight."""
+
+    def __init__(self, accredited: list[str]) -> None:
+        super().__init__(accredited)
+        self.release = asyncio.Event()
+        self.reading = asyncio.Event()
+
+    async def epoch(self) -> int:
+        value = self._epoch
+        self.reading.set()
+        await self.release.wait()
+        return value
+
+
+async def test_an_epoch_read_overtaken_by_a_change_is_not_remembered() -> None:
+    registry = SlowEpochRegistry(VC["accredited"])
+    registry.release.set()
+    verifier = make_verifier(docs=own_status_lists(), registry=registry,
+                             result_cache=ResultCache(MemoryCache(), max_ttl=300))
+    verifier.config.epoch_max_age_seconds = 3600
+    assert (await verifier.verify(input_of(VC))).verdict == "valid"
+    verifier._epoch_memo = None  # make the next verification read the epoch again
+    registry.release.clear()
+    registry.reading.clear()
+    first = asyncio.ensure_future(verifier.verify(input_of(VC)))
+    await registry.reading.wait()  # the read has the old epoch in hand
+    registry.accredited.clear()
+    registry.bump()
+    await verifier.registry_changed(SimpleNamespace(epoch=2))
+    registry.release.set()
+    await first
+    after = await verifier.verify(input_of(VC))  # reads the new epoch, not the stale one
+    assert after.cached is False and after.verdict == "invalid"

@@ -137,6 +137,7 @@ class Verifier:
         self.config = config or VerifierConfig()
         self.seen_epoch = 0
         self._epoch_memo: tuple[float, int | str] | None = None
+        self._epoch_generation = 0  # moved by every registry_changed
         self._subscribe: Callable[[Verifier], bool] | None = None
 
     def subscribe_with(self, subscribe: Callable[[Verifier], bool]) -> None:
@@ -153,6 +154,7 @@ class Verifier:
         if isinstance(epoch, int):
             self.seen_epoch = max(self.seen_epoch, epoch)
         self._epoch_memo = None
+        self._epoch_generation += 1
         if self.result_cache is not None:
             await self.result_cache.clear()
 
@@ -221,8 +223,10 @@ class Verifier:
         now = time.monotonic()
         if memo is not None and now - memo[0] < self.config.epoch_max_age_seconds:
             return memo[1]
+        generation = self._epoch_generation
         value = await self._read_epoch()
-        self._epoch_memo = (now, value)
+        if generation == self._epoch_generation:  # a change during the read: do not keep it
+            self._epoch_memo = (now, value)
         return value
 
     async def _read_epoch(self) -> int | str:
