@@ -37,6 +37,9 @@ from trustbridge.config import Settings
 from trustbridge.registry.batch import BATCH_TYP
 from trustbridge.registry.signed import NodeKey, sign_compact
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import throwaway_database
+
 SCHEMA = "https://api-pilot.ebsi.eu/trusted-schemas-registry/v3/schemas/0xbench"
 TYPES = ["VerifiableCredential", "VerifiableAttestation", "MicroCredential"]
 KINDS = {"RootTAO": "VerifiableAuthorisationForTrustChain",
@@ -79,20 +82,6 @@ def prepare(n: int, batch_size: int) -> tuple[dict[str, Any], list[str]]:
     return settings, batches
 
 
-async def _pg(admin: str, name: str, *, create: bool) -> str:
-    """(Re)create, or drop, a throwaway database next to ``admin``."""
-    import asyncpg
-
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if create:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return admin.rsplit("/", 1)[0] + "/" + name
-
-
 async def run_size(n: int, batch_size: int, postgres: str | None) -> dict[str, Any]:
     t0 = time.perf_counter()
     overrides, batches = prepare(n, batch_size)
@@ -104,7 +93,7 @@ async def run_size(n: int, batch_size: int, postgres: str | None) -> dict[str, A
             for i in range(2):
                 extra: dict[str, Any] = dict(overrides)
                 if postgres:
-                    extra["database_url"] = await _pg(postgres, f"tb_bench_sync_{i}",
+                    extra["database_url"] = await throwaway_database(postgres, f"tb_bench_sync_{i}",
                                                       create=True)
                 if urls:
                     extra["sync_mirror_peers"] = [urls[0]]
@@ -136,7 +125,7 @@ async def run_size(n: int, batch_size: int, postgres: str | None) -> dict[str, A
                 await server.close()
             if postgres:
                 for i in range(2):
-                    await _pg(postgres, f"tb_bench_sync_{i}", create=False)
+                    await throwaway_database(postgres, f"tb_bench_sync_{i}", create=False)
     return {"issuers": n, "batches": len(batches), "prepare_s": round(prepared, 2),
             "push_s": round(push, 2), "mirror_s": round(mirror, 2),
             "push_per_s": round(n / push), "mirror_per_s": round(n / mirror),
