@@ -22,8 +22,9 @@ async def test_local_tier_stays_within_its_byte_budget_and_serves_hits() -> None
             for i in range(40)]
     for key in keys:
         assert await results.put(key, report(4_000), ttl=60)
-    assert results._local_bytes <= 50_000  # about a dozen ~4 KB reports fit
-    assert results._local is not None and 0 < len(results._local) < 40
+    assert results._local is not None
+    assert results._local.nbytes <= 50_000  # about a dozen ~4 KB reports fit
+    assert 0 < len(results._local) < 40
     # the newest are served from the tier, the evicted ones from the shared cache
     for key in (keys[-1], keys[0]):
         hit = await results.get_rendered(key)
@@ -37,4 +38,4 @@ async def test_clear_empties_both_tiers() -> None:
     await results.put(key, report(10), ttl=60)
     await results.clear()
     assert await results.get_rendered(key) is None
-    assert results._local_bytes == 0
+    assert results._local is not None and results._local.nbytes == 0

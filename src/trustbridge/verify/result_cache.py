@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
-from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from trustbridge.cache import Cache
+from trustbridge.cache.memory import MemoryCache
 from trustbridge.model.report import Verdict, VerificationReport
 
 KEY_PREFIX = "verify:result:"
@@ -113,28 +112,20 @@ class ResultCache:
                  local_max_bytes: int = LOCAL_MAX_BYTES) -> None:
         self._cache = cache
         self.max_ttl = max_ttl
-        self._local: OrderedDict[str, tuple[float, CachedReport]] | None = (
-            OrderedDict() if local_tier else None)
-        self._local_max = local_max_entries
-        self._local_max_bytes = local_max_bytes
-        self._local_bytes = 0
+        self._local: MemoryCache | None = (
+            MemoryCache(max_entries=local_max_entries, max_bytes=local_max_bytes)
+            if local_tier else None)
 
     async def get_rendered(self, key: str) -> CachedReport | None:
         """The stored report as rendered JSON, or None (a corrupt entry is dropped)."""
-        local = self._local
-        if local is not None:
-            entry = local.get(key)
-            if entry is not None:
-                if entry[0] > time.monotonic():
-                    local.move_to_end(key)
-                    return entry[1]
-                self._local_drop(key)
-        raw = await self._cache.get(key)
+        raw = await self._local.get(key) if self._local is not None else None
         if raw is None:
-            return None
+            raw = await self._cache.get(key)
+            if raw is None:
+                return None
         found = CachedReport.load(raw)
         if found is None:
-            await self._cache.delete(key)
+            await self._forget(key)
         return found
 
     async def get(self, key: str) -> VerificationReport | None:
@@ -153,34 +144,20 @@ class ResultCache:
             return False
         rendered = CachedReport(
             report.verdict.value,
-            report.model_copy(update={"cached": True}).model_dump_json().encode("utf-8"))
-        await self._cache.set(key, rendered.dump(), ttl=ttl)
-        local = self._local
-        if local is not None and len(rendered.json) <= self._local_max_bytes:
-            if key in local:
-                self._local_drop(key)
-            local[key] = (time.monotonic() + ttl, rendered)
-            self._local_bytes += len(rendered.json)
-            while len(local) > self._local_max or self._local_bytes > self._local_max_bytes:
-                self._local_drop(next(iter(local)))
+            report.model_copy(update={"cached": True}).model_dump_json().encode("utf-8")).dump()
+        await self._cache.set(key, rendered, ttl=ttl)
+        if self._local is not None:  # bounded by entries and bytes, same TTL
+            await self._local.set(key, rendered, ttl=ttl)
         return True
-
-    def _local_drop(self, key: str) -> None:
-        """Forget one report of the in-process tier (bounded by count and by bytes)."""
-        assert self._local is not None
-        entry = self._local.pop(key, None)
-        if entry is not None:
-            self._local_bytes -= len(entry[1].json)
 
     async def _forget(self, key: str) -> None:
         if self._local is not None:
-            self._local_drop(key)
+            await self._local.delete(key)
         await self._cache.delete(key)
 
     async def clear(self) -> int:
         if self._local is not None:
-            self._local.clear()
-            self._local_bytes = 0
+            await self._local.delete_prefix(KEY_PREFIX)
         return await self._cache.delete_prefix(KEY_PREFIX)
 
 
