@@ -22,16 +22,21 @@ Measured for each size:
   server (supervisor + workers, from /proc);
 * **p99 at half of peak** (cached only; the issue's target is "p99 under 10 ms at half of
   peak load"): open loop at 50 % of the measured peak for ``--half-seconds``, latency from
-  each request's *scheduled* send time (no coordinated omission), Python raw-HTTP client with
-  64 connections. The client's own CPU share is reported: on a 2-core machine it competes
-  with the server.
+  each request's *scheduled* send time (no coordinated omission), 64 keep-alive connections.
+  The client (``--client``) is ``bench/openloop.c``, compiled here with gcc into the run's
+  temporary directory (one thread, epoll; a few % of a core), or the Python raw-HTTP client
+  (20-100 % of a core: on a 2-core machine it competes with the server), or ``both``, one
+  after the other on the same server. Each client's own CPU share is reported, and the
+  server's, and how late the client itself sent (send lag: a starved client, not the server).
 
     python bench/scaling.py [--n 20] [--seconds 3] [--counts 1,5,20] [--json]
     python bench/scaling.py --configs 2-redis --loops uvloop --counts 1
+    python bench/scaling.py --configs 1-redis,2-redis --loops asyncio --client both
     DATABASE_URL=postgresql://… python bench/scaling.py     # PostgreSQL instead of SQLite
 
 Needs ``cd scripts/oracle && npm ci`` once, ``redis-server``, and ideally ``wrk``
-(``apt-get install wrk``). Figures from a shared 2-core machine are rough (±20 %).
+(``apt-get install wrk``) and gcc (else the Python client does the half-peak phase).
+Figures from a shared 2-core machine are rough (±20 %).
 """
 
 from __future__ import annotations
@@ -109,6 +114,9 @@ def request_bodies(workload: dict[str, Any], group: str) -> list[bytes]:
                         "policy": PIPELINE}).encode() for vp in workload["groups"][group]]
 
 
+REDIS_PID = [0]  # the throwaway Redis, for its CPU share in the half-peak phase
+
+
 @contextlib.contextmanager
 def throwaway_redis() -> Iterator[str]:
     binary = shutil.which("redis-server")
@@ -124,8 +132,10 @@ def throwaway_redis() -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise SystemExit("redis-server did not start")
             time.sleep(0.05)
+        REDIS_PID[0] = proc.pid
         yield f"redis://127.0.0.1:{port}/0"
     finally:
+        REDIS_PID[0] = 0
         proc.terminate()
         proc.wait(timeout=10)
 
@@ -156,9 +166,7 @@ class Connections:
 
     def __init__(self, port: int, bodies: list[bytes]) -> None:
         self.port = port
-        self.requests = [b"POST /v1/verify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
-                         b"application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(b), b)
-                         for b in bodies]
+        self.requests = http_requests(bodies)
         self.idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = (
             asyncio.Queue())
         self.all: list[asyncio.StreamWriter] = []
@@ -242,6 +250,62 @@ async def python_peak(port: int, bodies: list[bytes], *, connections: int,
     return summary
 
 
+def build_openloop(tmp: Path) -> Path | None:
+    """``bench/openloop.c`` compiled into ``tmp``; None (with a note) when gcc is missing or
+    the build fails, so the Python client measures instead."""
+    gcc = shutil.which("gcc") or shutil.which("cc")
+    if gcc is None:
+        log("gcc not found: the half-peak phase uses the Python client")
+        return None
+    binary = tmp / "openloop"
+    done = subprocess.run([gcc, "-Wall", "-Wextra", "-O2", "-o", str(binary),
+                           str(HERE / "openloop.c")], capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0 or done.stderr.strip():
+        log(f"openloop.c did not build cleanly, using the Python client:\n{done.stderr}")
+        return None
+    return binary
+
+
+def http_requests(bodies: list[bytes]) -> list[bytes]:
+    return [b"POST /v1/verify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+            b"application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(b), b) for b in bodies]
+
+
+async def c_open_loop(binary: Path, port: int, requests_file: Path, *, rate: float,
+                      seconds: float, connections: int = 64,
+                      dump: Path | None = None) -> dict[str, Any]:
+    """The same measurement as ``open_loop`` by ``openloop.c`` (see its header)."""
+    argv = [str(binary), "-p", str(port), "-r", f"{rate:.1f}", "-d", str(seconds),
+            "-c", str(connections), "-f", str(requests_file)]
+    if dump is not None:
+        argv += ["-o", str(dump)]
+    proc = await asyncio.create_subprocess_exec(*argv, stdout=subprocess.PIPE,
+                                                stderr=subprocess.PIPE)
+    out, err = await proc.communicate()
+    if not out.strip():
+        raise RuntimeError(f"openloop failed ({proc.returncode}): {err.decode()[-500:]}")
+    r = json.loads(out)
+    outcomes = {"ok": r["completed"] - r["non_2xx"]}
+    for label, n in (("HTTP non-2xx", r["non_2xx"]), ("connection error", r["errors"]),
+                     ("unanswered", r["unanswered"])):
+        if n:
+            outcomes[label] = n
+    return {"client": "c", "rate": round(rate, 1), "count": r["completed"],
+            "achieved_per_s": r["achieved_per_s"],
+            **{f"{q}_ms": round(r[f"{q}_us"] / 1000, 2)
+               for q in ("p50", "p95", "p99", "p999", "max")},
+            "send_lag_p99_ms": round(r["send_lag_p99_us"] / 1000, 2),
+            "outcomes": outcomes, "client_cpu_share": round(r["cpu_share"], 3)}
+
+
+def requests_file(tmp: Path, group: str, bodies: list[bytes]) -> Path:
+    """Pre-built requests for ``openloop``: each preceded by its length on a line."""
+    path = tmp / f"requests-{group.replace('/', '-')}.bin"
+    path.write_bytes(b"".join(b"%d\n%s" % (len(r), r) for r in http_requests(bodies)))
+    return path
+
+
 async def open_loop(port: int, bodies: list[bytes], *, rate: float, seconds: float,
                     connections: int = 64) -> dict[str, Any]:
     """Requests sent at ``rate`` per second whatever the answers; latency from the time each
@@ -273,12 +337,13 @@ async def open_loop(port: int, bodies: list[bytes], *, rate: float, seconds: flo
     finally:
         await conns.close()
     lat = sorted(latencies)
-    return {"rate": round(rate, 1), "count": len(lat),
+    return {"client": "python", "rate": round(rate, 1), "count": len(lat),
             "achieved_per_s": round(len(lat) / elapsed, 1),
-            "p50_ms": round(percentile(lat, .50) * 1000, 2),
-            "p95_ms": round(percentile(lat, .95) * 1000, 2),
-            "p99_ms": round(percentile(lat, .99) * 1000, 2), "outcomes": outcomes,
-            "client_cpu_share": round((time.process_time() - cpu0) / elapsed, 2)}
+            **{f"{name}_ms": round(percentile(lat, q) * 1000, 2)
+               for name, q in (("p50", .50), ("p95", .95), ("p99", .99), ("p999", .999),
+                               ("max", 1.0))},
+            "outcomes": outcomes,
+            "client_cpu_share": round((time.process_time() - cpu0) / elapsed, 3)}
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -300,10 +365,17 @@ async def measure_app(app: ServedApp, case: Case, workload: dict[str, Any], grou
     script = tmp / "post.lua"
     script.write_text(WRK_SCRIPT)
     use_wrk = shutil.which("wrk") is not None and not args.python_load
+    clients: list[str | Path] = []
+    if args.client in ("c", "both"):
+        binary = build_openloop(tmp)
+        clients.append(binary if binary is not None else "python")
+    if args.client in ("python", "both") and "python" not in clients:
+        clients.append("python")
     for group in groups:
         bodies = request_bodies(workload, group)
         bodies_file = tmp / f"bodies-{group.replace('/', '-')}.txt"
         bodies_file.write_bytes(b"\n".join(bodies) + b"\n")
+        reqs_file = requests_file(tmp, group, bodies)
         verdicts = await check_and_warm(app.port, bodies)
         cpu0 = tree_cpu_seconds(app.pid)
         if use_wrk:
@@ -316,15 +388,55 @@ async def measure_app(app: ServedApp, case: Case, workload: dict[str, Any], grou
         peak["server_cpu_s"] = round(cpu, 2)
         peak["per_core_s"] = round(peak["count"] / cpu, 1) if cpu else None
         peak["verdicts"] = verdicts
+        halves = []
         if case.mode == "cached" and args.half_seconds > 0:
-            peak["half_peak"] = await open_loop(app.port, bodies, rate=peak["per_s"] / 2,
-                                                seconds=args.half_seconds)
+            for client in clients:
+                halves.append(await half_peak(
+                    app, client, bodies, reqs_file, rate=peak["per_s"] / 2, args=args,
+                    tag=f"{case.name}-{group}".replace(" ", "-").replace("/", "-")))
+            peak["half_peak"] = halves
         out[group] = peak
-        half = peak.get("half_peak")
         log(f"  {case.name:30} {group:9} {peak['per_s']:>8.1f}/s  p99 {peak['p99_ms']:.1f} ms"
-            + (f"  | half peak {half['rate']:.0f}/s: p99 {half['p99_ms']:.1f} ms" if half else "")
+            + "".join(f"  | half peak {h['rate']:.0f}/s {h['client']}: p99 {h['p99_ms']:.1f} ms"
+                      f" (client CPU {h['client_cpu_share']:.0%})" for h in halves)
             + (f"  errors {peak['errors']}" if peak["errors"] else ""))
     return out
+
+
+def machine_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU jiffies of the whole machine, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields[:8]) - idle, sum(fields[:8])
+
+
+async def half_peak(app: ServedApp, client: str | Path, bodies: list[bytes], reqs_file: Path,
+                    *, rate: float, args: argparse.Namespace, tag: str) -> dict[str, Any]:
+    """One open-loop run at ``rate``; ``client`` is "python" or the openloop binary. Adds the
+    server's and the whole machine's CPU share over the run (other work on a shared machine
+    shows as busy CPU that is neither server nor client)."""
+    redis = REDIS_PID[0] if "REDIS_URL" in app.env else 0
+    cpu0, (busy0, total0), t0 = tree_cpu_seconds(app.pid), machine_jiffies(), time.monotonic()
+    redis0 = _cpu(redis) if redis else 0.0
+    if isinstance(client, Path):
+        dump = Path(args.latency_dir) / f"{tag}.txt" if args.latency_dir else None
+        result = await c_open_loop(client, app.port, reqs_file, rate=rate,
+                                   seconds=args.half_seconds, dump=dump)
+    else:
+        result = await open_loop(app.port, bodies, rate=rate, seconds=args.half_seconds)
+    wall = time.monotonic() - t0
+    busy1, total1 = machine_jiffies()
+    result["server_cpu_share"] = round((tree_cpu_seconds(app.pid) - cpu0) / wall, 3)
+    result["redis_cpu_share"] = round((_cpu(redis) - redis0) / wall, 3) if redis else 0.0
+    machine = ((busy1 - busy0) / (total1 - total0) * (os.cpu_count() or 1)
+               if total1 > total0 else 0.0)
+    result["machine_busy_share"] = round(machine, 3)
+    # what the machine did besides this measurement (the Python client's share is measured
+    # from inside it, over the same run)
+    result["other_cpu_share"] = round(max(0.0, machine - result["client_cpu_share"]
+                                          - result["server_cpu_share"]
+                                          - result["redis_cpu_share"]), 3)
+    return result
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -334,7 +446,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                "commit": _git("rev-parse", "--short", "HEAD"),
                                "uncommitted_src": _git("status", "--short", "--", "src")
                                .splitlines(), "load_client": "python" if args.python_load or
-                               not shutil.which("wrk") else "wrk",
+                               not shutil.which("wrk") else "wrk", "half_client": args.client,
                                "connections": args.connections, "seconds": args.seconds,
                                "results": {}}
     with tempfile.TemporaryDirectory(prefix="tb-scaling-") as tmp_name, \
@@ -371,29 +483,38 @@ def _git(*argv: str) -> str:
 
 
 def table(results: dict[str, Any]) -> str:
+    """One row per case and size (the peak), then one per half-peak run under it."""
     lines = [f"{'config':11} {'loop':8} {'mode':9} {'VCs':>4} {'req/s':>8} {'/core s':>8} "
-             f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'half rate':>9} {'p99@half':>8}"
-             f" {'client':>6}  notes"]
+             f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'client':>6}  notes",
+             f"{'':>20} half peak: {'rate':>6} {'p50':>6} {'p95':>6} {'p99':>6} {'p99.9':>6} "
+             f"{'max':>6}  CPU, share of one core: client / server / Redis / other work"]
     for name, groups in results["results"].items():
         config, loop_name, mode = name.split()
         for group, r in groups.items():
-            half = r.get("half_peak")
             notes = []
             if set(r["verdicts"]) != {"valid"}:
                 notes.append(f"verdicts {r['verdicts']}")
             if r["errors"]:
                 notes.append(f"errors {r['errors']}")
-            if half:
-                notes.append(f"half-peak client CPU {half['client_cpu_share']:.0%}")
-                if half["achieved_per_s"] < 0.95 * half["rate"]:
-                    notes.append(f"open loop fell behind: {half['achieved_per_s']:.0f}/s")
             per_core = r.get("per_core_s")
             lines.append(
                 f"{config:11} {loop_name:8} {mode:9} {group.split('/')[1]:>4} {r['per_s']:>8.1f} "
                 f"{per_core if per_core is not None else float('nan'):>8.1f} {r['p50_ms']:>7.2f} "
-                f"{r['p95_ms']:>7.2f} {r['p99_ms']:>7.2f} "
-                + (f"{half['rate']:>9.0f} {half['p99_ms']:>8.2f}" if half else f"{'-':>9} {'-':>8}")
-                + f" {r['client']:>6}  {'; '.join(notes)}")
+                f"{r['p95_ms']:>7.2f} {r['p99_ms']:>7.2f} {r['client']:>6}  {'; '.join(notes)}")
+            for h in r.get("half_peak", []):
+                notes = []
+                if h["achieved_per_s"] < 0.95 * h["rate"]:
+                    notes.append(f"open loop fell behind: {h['achieved_per_s']:.0f}/s")
+                if set(h["outcomes"]) != {"ok"}:
+                    notes.append(f"outcomes {h['outcomes']}")
+                if "send_lag_p99_ms" in h:
+                    notes.append(f"send lag p99 {h['send_lag_p99_ms']:.1f} ms")
+                lines.append(
+                    f"{'':>20} {h['client']:>9}: {h['rate']:>6.0f} "
+                    + " ".join(f"{h[f'{q}_ms']:>6.2f}" for q in ("p50", "p95", "p99", "p999"))
+                    + f" {h['max_ms']:>6.1f}  {h['client_cpu_share']:.0%} / "
+                    f"{h['server_cpu_share']:.0%} / {h['redis_cpu_share']:.0%} / "
+                    f"{h['other_cpu_share']:.0%}" + (f"  {'; '.join(notes)}" if notes else ""))
     return "\n".join(lines)
 
 
@@ -411,9 +532,17 @@ def main() -> int:
                         help="per half-peak measurement (0: skip)")
     parser.add_argument("--connections", type=int, default=32, help="closed-loop connections")
     parser.add_argument("--python-load", action="store_true",
-                        help="the Python client even when wrk is installed")
+                        help="the Python client even when wrk is installed (peak phase)")
+    parser.add_argument("--client", default="c", choices=("c", "python", "both"),
+                        help="half-peak open-loop client: bench/openloop.c (built with gcc; "
+                        "the Python client without gcc), the Python one, or both in turn")
+    parser.add_argument("--latency-dir", default=None,
+                        help="keep openloop's per-request latencies here (due_us latency_us "
+                        "status per line), one file per case and size")
     parser.add_argument("--json", action="store_true", help="print the results as JSON too")
     args = parser.parse_args()
+    if args.latency_dir:
+        Path(args.latency_dir).mkdir(parents=True, exist_ok=True)
     unknown = set(args.configs.split(",")) - set(CONFIGS)
     if unknown:
         parser.error(f"unknown configs: {sorted(unknown)}")
