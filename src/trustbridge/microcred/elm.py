@@ -65,13 +65,13 @@ def _credits(spec: Mapping[str, Any], claim: Mapping[str, Any], draft: Draft) ->
             draft.other_credits, draft.credit_framework = point.get("point"), name or None
     legacy = first(spec, ("ECTSCreditPoints", "ectsCreditPoints"))
     if legacy is not None:
-        draft.ects = legacy.get("value") if isinstance(legacy, Mapping) else legacy
+        draft.ects = legacy.get("value") if isinstance(legacy, dict) else legacy
 
 
 def _accreditations(*nodes: Mapping[str, Any] | RawOrganisation | None) -> list[Any]:
     found: list[Any] = []
     for node in nodes:
-        if isinstance(node, Mapping):
+        if isinstance(node, dict):
             found += items(node.get("accreditation"))
     return found
 
@@ -92,7 +92,7 @@ def _further(spec: Mapping[str, Any], claim: Mapping[str, Any]) -> list[str]:
     result = texts(claim.get("additionalNote")) + texts(spec.get("additionalNote"))
     for key in ("homepage", "supplementaryDocument"):
         for page in items(spec.get(key)):
-            url = text(page.get("contentURL")) if isinstance(page, Mapping) else text(page)
+            url = text(page.get("contentURL")) if isinstance(page, dict) else text(page)
             if url:
                 result.append(url)
     return result

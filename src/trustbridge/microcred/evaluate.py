@@ -79,7 +79,7 @@ def evaluate_microcredential(credential: Mapping[str, Any], *, required: bool,
     raises for a bad credential."""
     if at is not None and at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
-    draft = read_draft(credential) if isinstance(credential, Mapping) else None
+    draft = read_draft(credential) if isinstance(credential, dict) else None
     if draft is None:
         if not required:
             return MicrocredentialResult(

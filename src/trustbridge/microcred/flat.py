@@ -138,7 +138,7 @@ def apply_properties(node: Mapping[str, Any], draft: Draft) -> None:
             level, (*QF_EHEA, "qf_ehea", "QF-EHEA"))
     draft.nqf = draft.nqf or concept_or_text(first(node, NQF))
     assessment = first(node, ASSESSMENT)
-    if isinstance(assessment, Mapping) and not draft.assessment_type:
+    if isinstance(assessment, dict) and not draft.assessment_type:
         draft.assessment_type = concept_or_text(first(assessment, ("type", "dcType", "title")))
         draft.grade = draft.grade or concept_or_text(assessment.get("grade"))
         draft.supervision = draft.supervision or concept_or_text(first(assessment, SUPERVISION))

@@ -24,7 +24,7 @@ def _country(node: Mapping[str, Any]) -> Any:
         if node.get(key) is not None:
             return node[key]
     for location in items(node.get("location"), 5):
-        if isinstance(location, Mapping):
+        if isinstance(location, dict):
             address = mapping(location.get("address"))
             if address is not None:
                 for key in _COUNTRY_KEYS:
@@ -81,7 +81,7 @@ def count_identifiers(subject: Mapping[str, Any]) -> int:
 
 def concept_or_text(value: Any) -> str | None:
     """A label for a concept, a note or a string."""
-    return text(value) if not isinstance(value, Mapping) or "noteLiteral" in value else \
+    return text(value) if not isinstance(value, dict) or "noteLiteral" in value else \
         label(value)
 
 

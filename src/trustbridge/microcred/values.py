@@ -45,13 +45,13 @@ def items(value: Any, cap: int = MAX_ITEMS) -> list[Any]:
 def mapping(value: Any) -> Mapping[str, Any] | None:
     """The first JSON object in ``value`` (an object, or a list holding one)."""
     for item in items(value):
-        if isinstance(item, Mapping):
+        if isinstance(item, dict):
             return item
     return None
 
 
 def mappings(value: Any, cap: int = MAX_ITEMS) -> list[Mapping[str, Any]]:
-    return [m for m in items(value, cap) if isinstance(m, Mapping)]
+    return [m for m in items(value, cap) if isinstance(m, dict)]
 
 
 def clip(value: str) -> str:
@@ -77,7 +77,7 @@ def text(value: Any, _depth: int = 0) -> str | None:
             if found:
                 return found
         return None
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         return None
     if "noteLiteral" in value:
         return text(value["noteLiteral"], _depth + 1)
@@ -185,7 +185,7 @@ def eqf_level(value: Any, _depth: int = 0) -> int | None:
         return None
     if _depth > _MAX_DEPTH:
         raise Invalid("eqf_level", "the EQF level is nested too deeply")
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         for key in ("id", "notation", "targetCode", "prefLabel", "level"):
             candidate = value.get(key)
             if key == "prefLabel":
@@ -253,7 +253,7 @@ def country_code(value: Any) -> str | None:
         value = value[0] if value else None
         if value is None:
             return None
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         for key in ("id", "addressCountryCode", "countryCode", "code"):
             if isinstance(value.get(key), str):
                 return country_code(value[key])
