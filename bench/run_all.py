@@ -12,7 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ORDER = ["crypto_limit", "resolve", "verify", "registry_query", "sync", "compare_ebsi", "scaling"]
+ORDER = ["crypto_limit", "resolve", "verify", "registry_query", "sync", "compare_ebsi", "floor",
+         "scaling"]
 
 
 def main() -> int:
