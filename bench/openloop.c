@@ -11,9 +11,11 @@
  * REQUESTS holds complete pre-built HTTP/1.1 requests, each preceded by its length in bytes
  * on a line of its own ("1234\n" then 1234 bytes); they are sent in rotation. Responses must
  * carry Content-Length (no chunked encoding). One JSON object is printed on stdout: counts,
- * latency percentiles in microseconds, how late the client itself sent (send lag), and the
- * client's CPU seconds and share of one core. -o writes "due_us latency_us status" per
- * request, due time relative to the start, to find *when* the slow ones happened.
+ * latency percentiles in microseconds, how late the client itself sent (send lag), the
+ * client's CPU seconds and share of one core, and the share of the run it spent waiting
+ * for a CPU (runnable, not running: other processes had the cores). -o writes "due_us latency_us status" per
+ * request, due time relative to the start (start_monotonic_s in the JSON: CLOCK_MONOTONIC,
+ * Python's time.monotonic), to find *when* the slow ones happened.
  *
  * Build: gcc -Wall -Wextra -O2 -o openloop openloop.c
  */
@@ -294,6 +296,19 @@ static int64_t pct(const struct sample *s, long n, double q, int lag)
     return lag ? s[i].lag : s[i].latency;
 }
 
+/* Seconds this (single-threaded) process spent runnable but waiting for a CPU. */
+static double runqueue_seconds(void)
+{
+    unsigned long long run = 0, wait = 0;
+    FILE *f = fopen("/proc/self/schedstat", "r");
+    if (f) {
+        if (fscanf(f, "%llu %llu", &run, &wait) != 2)
+            wait = 0;
+        fclose(f);
+    }
+    return (double)wait / 1e9;
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: openloop -p PORT -r RATE -d SECONDS -c CONNECTIONS -f REQUESTS "
@@ -347,6 +362,7 @@ int main(int argc, char **argv)
 
     struct rusage ru0, ru1;
     getrusage(RUSAGE_SELF, &ru0);
+    double wait0 = runqueue_seconds();
     const double interval = 1e9 / rate;
     const int64_t start = now_ns() + 50000000LL; /* connections settle for 50 ms */
     long next = 0; /* the next request to send */
@@ -396,6 +412,7 @@ int main(int argc, char **argv)
     }
     int64_t end = now_ns();
     getrusage(RUSAGE_SELF, &ru1);
+    double waited = runqueue_seconds() - wait0;
 
     long done = r.completed + r.errors;
     if (dump) {
@@ -424,7 +441,8 @@ int main(int argc, char **argv)
            "\"p50_us\": %lld, \"p90_us\": %lld, \"p95_us\": %lld, \"p99_us\": %lld, "
            "\"p999_us\": %lld, "
            "\"max_us\": %lld, \"mean_us\": %.1f, \"send_lag_p99_us\": %lld, "
-           "\"send_lag_max_us\": %lld, \"cpu_s\": %.3f, \"cpu_share\": %.3f}\n",
+           "\"send_lag_max_us\": %lld, \"cpu_s\": %.3f, \"cpu_share\": %.3f, "
+           "\"runqueue_share\": %.3f, \"start_monotonic_s\": %.6f}\n",
            rate, seconds, nconns, total, next, r.completed, r.errors, r.non2xx, next - done,
            elapsed, elapsed > 0 ? (double)r.completed / elapsed : 0.0,
            (long long)(pct(r.samples, done, .50, 0) / 1000),
@@ -434,6 +452,7 @@ int main(int argc, char **argv)
            (long long)(pct(r.samples, done, .999, 0) / 1000),
            (long long)(done ? r.samples[done - 1].latency / 1000 : 0),
            done ? sum / (double)done / 1000 : 0.0, (long long)(lag99 / 1000),
-           (long long)(lagmax / 1000), cpu, elapsed > 0 ? cpu / elapsed : 0.0);
+           (long long)(lagmax / 1000), cpu, elapsed > 0 ? cpu / elapsed : 0.0,
+           elapsed > 0 ? waited / elapsed : 0.0, (double)start / 1e9);
     return r.errors || next - done ? 1 : 0;
 }

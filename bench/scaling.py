@@ -149,6 +149,19 @@ def redis_command(port: int, command: bytes) -> bytes:
         return b""
 
 
+def tree_runqueue_seconds(pid: int) -> float:
+    """Seconds the main threads of ``pid`` and its live children spent runnable but waiting
+    for a CPU (``/proc/<pid>/schedstat``, second field): time lost to other processes."""
+    total = 0.0
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    for p in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            total += int(Path(f"/proc/{p}/schedstat").read_text().split()[1]) / 1e9
+    return total
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds of ``pid`` and its live children (the supervisor and its workers)."""
     total = _cpu(pid)
@@ -296,7 +309,9 @@ async def c_open_loop(binary: Path, port: int, requests_file: Path, *, rate: flo
             **{f"{q}_ms": round(r[f"{q}_us"] / 1000, 2)
                for q in ("p50", "p95", "p99", "p999", "max")},
             "send_lag_p99_ms": round(r["send_lag_p99_us"] / 1000, 2),
-            "outcomes": outcomes, "client_cpu_share": round(r["cpu_share"], 3)}
+            "outcomes": outcomes, "client_cpu_share": round(r["cpu_share"], 3),
+            "client_runqueue_share": r["runqueue_share"],
+            "start_monotonic_s": r["start_monotonic_s"]}
 
 
 def requests_file(tmp: Path, group: str, bodies: list[bytes]) -> Path:
@@ -417,6 +432,7 @@ async def half_peak(app: ServedApp, client: str | Path, bodies: list[bytes], req
     shows as busy CPU that is neither server nor client)."""
     redis = REDIS_PID[0] if "REDIS_URL" in app.env else 0
     cpu0, (busy0, total0), t0 = tree_cpu_seconds(app.pid), machine_jiffies(), time.monotonic()
+    wait0 = tree_runqueue_seconds(app.pid)
     redis0 = _cpu(redis) if redis else 0.0
     if isinstance(client, Path):
         dump = Path(args.latency_dir) / f"{tag}.txt" if args.latency_dir else None
@@ -427,6 +443,7 @@ async def half_peak(app: ServedApp, client: str | Path, bodies: list[bytes], req
     wall = time.monotonic() - t0
     busy1, total1 = machine_jiffies()
     result["server_cpu_share"] = round((tree_cpu_seconds(app.pid) - cpu0) / wall, 3)
+    result["server_runqueue_share"] = round((tree_runqueue_seconds(app.pid) - wait0) / wall, 3)
     result["redis_cpu_share"] = round((_cpu(redis) - redis0) / wall, 3) if redis else 0.0
     machine = ((busy1 - busy0) / (total1 - total0) * (os.cpu_count() or 1)
                if total1 > total0 else 0.0)
@@ -460,6 +477,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             workers, use_redis = CONFIGS[config]
             for loop_name in args.loops.split(","):
                 for mode, ttl in (("uncached", "0"), ("cached", "300")):
+                    if mode not in args.modes.split(","):
+                        continue
                     case = Case(config, loop_name, mode)
                     redis_command(redis_port, b"FLUSHALL")
                     env = {"TRUSTBRIDGE_WORKERS": str(workers), "TRUSTBRIDGE_LOOP": loop_name,
@@ -508,7 +527,9 @@ def table(results: dict[str, Any]) -> str:
                 if set(h["outcomes"]) != {"ok"}:
                     notes.append(f"outcomes {h['outcomes']}")
                 if "send_lag_p99_ms" in h:
-                    notes.append(f"send lag p99 {h['send_lag_p99_ms']:.1f} ms")
+                    notes.append(f"send lag p99 {h['send_lag_p99_ms']:.1f} ms, client waited "
+                                 f"for a CPU {h['client_runqueue_share']:.0%}")
+                notes.append(f"server waited for a CPU {h['server_runqueue_share']:.0%}")
                 lines.append(
                     f"{'':>20} {h['client']:>9}: {h['rate']:>6.0f} "
                     + " ".join(f"{h[f'{q}_ms']:>6.2f}" for q in ("p50", "p95", "p99", "p999"))
@@ -527,6 +548,8 @@ def main() -> int:
     parser.add_argument("--configs", default=",".join(CONFIGS),
                         help=f"comma-separated, from {', '.join(CONFIGS)}")
     parser.add_argument("--loops", default="asyncio,uvloop", help="asyncio and/or uvloop")
+    parser.add_argument("--modes", default="uncached,cached",
+                        help="uncached and/or cached (p99 at half of peak: cached only)")
     parser.add_argument("--seconds", type=float, default=3.0, help="per peak measurement")
     parser.add_argument("--half-seconds", type=float, default=3.0,
                         help="per half-peak measurement (0: skip)")
