@@ -23,15 +23,14 @@ end of the last good batch. Every refusal is recorded on the peer's state.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from trustbridge.clock import Clock, system_clock
 from trustbridge.errors import FetchError, TrustBridgeError
+from trustbridge.gc_tuning import long_lived
 from trustbridge.registry._sync_http import RetryingGetter
 from trustbridge.registry.batch import Change
 from trustbridge.registry.changelog import (
@@ -48,29 +47,7 @@ from trustbridge.registry.sync_store import PeerState, SyncStore
 from trustbridge.store.interface import Transaction
 
 log = logging.getLogger(__name__)
-_frozen = 0
 
-
-@contextlib.contextmanager
-def long_lived() -> Iterator[None]:
-    """Inside the block, ``gc.freeze()`` parks what is alive at that point (the pulled
-    pages, the parsed batches) outside the cyclic GC's full collections; leaving the block
-    unfreezes everything parked.
-
-    A pulled range is held whole until it is applied (steps 1-4 before 5): some ten
-    container objects per change, which every full collection walked again while the range
-    was applied -- at 30,000 changes half the mirror's time. Parked objects are still freed
-    by reference counting; nested blocks unfreeze once, when the outermost ends.
-    """
-    global _frozen
-    _frozen += 1
-    gc.freeze()
-    try:
-        yield
-    finally:
-        _frozen -= 1
-        if _frozen == 0:
-            gc.unfreeze()
 
 MAX_PAGE_BYTES = 64 * 1024 * 1024
 
@@ -144,6 +121,10 @@ class Mirror:
         if head.seq == state.seq:
             await self._save(state, head.node_did, state.seq, state.hash, None)
             return MirrorResult(peer, "up_to_date", state.seq, state.seq)
+        # A pulled range is held whole until it is applied (steps 1-4 before 5): some ten
+        # container objects per change, which every full collection walked again while the
+        # range was applied -- at 30,000 changes half the mirror's time. ``long_lived``
+        # parks it (gc.freeze) outside full collections; still freed by reference counting.
         with long_lived():
             return await self._pull_range(peer, state, head)
 
