@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -125,10 +126,12 @@ async def test_second_identical_request_is_cached(client: TestClient[Any, Any]) 
 
 @pytest.mark.redis
 async def test_result_cache_shared_through_redis(make_client: ClientFactory,
-                                                 redis_url: str) -> None:
-    """Two nodes on one Redis: the second node answers from the first node's result."""
-    node_a = await make_client(redis_url=redis_url)
-    node_b = await make_client(redis_url=redis_url)
+                                                 redis_url: str, tmp_path: Path) -> None:
+    """Two nodes of one registry (one store) on one Redis: the second node answers from the
+    first node's result. (Nodes of *different* stores never do: test_store_identity.)"""
+    shared = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    node_a = await make_client(redis_url=redis_url, database_url=shared)
+    node_b = await make_client(redis_url=redis_url, database_url=shared)
     body = {"presentation": VP_OK["input"], "nonce": VP_OK["nonce"],
             "audience": VP_OK["audience"], "at": VP_OK["verify_at"], "policy": RELAXED}
     first = await _verify(node_a, body)

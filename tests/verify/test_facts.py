@@ -225,3 +225,24 @@ async def test_an_epoch_read_overtaken_by_a_change_is_not_remembered() -> None:
     await first
     after = await verifier.verify(input_of(VC))  # reads the new epoch, not the stale one
     assert after.cached is False and after.verdict == "invalid"
+
+
+class NoEpochRegistry(StaticRegistry):
+    """Answers trust questions, but its epoch cannot be read (a database blip)."""
+
+    async def epoch(self) -> int:
+        raise RuntimeError("epoch unavailable")
+
+
+async def test_without_an_epoch_a_cached_report_is_not_shared_with_another_process() -> None:
+    """Keyed on event epochs alone (every registry's, on a shared Redis), a report could
+    reach a process of another registry: it stays with the process that made it."""
+    shared = MemoryCache()
+    ours = make_verifier(docs=own_status_lists(), registry=NoEpochRegistry(VC["accredited"]),
+                         result_cache=ResultCache(shared, max_ttl=300))
+    theirs = make_verifier(docs=own_status_lists(), registry=NoEpochRegistry([]),
+                           result_cache=ResultCache(shared, max_ttl=300))
+    assert (await ours.verify(input_of(VC))).verdict == "valid"
+    assert (await ours.verify(input_of(VC))).cached is True
+    other = await theirs.verify(input_of(VC))
+    assert other.cached is False and other.verdict == "invalid"

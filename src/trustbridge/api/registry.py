@@ -362,7 +362,7 @@ async def _written(registry: TrustRegistry, did: str, status: int) -> web.Respon
     record = await registry.store.get_issuer(did)
     assert record is not None
     body = {"did": did, "attributes": [a.to_tir() for a in record.attributes],
-            "epoch": await registry.epoch()}
+            "epoch": await registry.epoch_number()}
     return web.json_response(body, status=status)
 
 

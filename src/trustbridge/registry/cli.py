@@ -72,7 +72,7 @@ async def _import(registry: TrustRegistry, paths: list[Path]) -> int:
 
     counts = await import_trust_lists(registry, paths, progress=progress)
     print(f"imported {counts['issuers']} issuers ({counts['attributes']} attributes) from "
-          f"{counts['files']} file(s); registry epoch {await registry.epoch()}",
+          f"{counts['files']} file(s); registry epoch {await registry.epoch_number()}",
           file=sys.stderr)
     return 0
 

@@ -27,16 +27,16 @@ class EpochRecordMemo:
     def __init__(self, source: RecordSource, *, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
         self.source = source
         self.max_entries = max_entries
-        self._memo: OrderedDict[tuple[int, str], IssuerRecord | None] = OrderedDict()
+        self._memo: OrderedDict[tuple[int | str, str], IssuerRecord | None] = OrderedDict()
 
-    def at(self, epoch: int) -> RecordSource:
+    def at(self, epoch: int | str) -> RecordSource:
         """A record source that reads through this memo at ``epoch``."""
         return _EpochView(self, epoch)
 
     def clear(self) -> None:
         self._memo.clear()
 
-    async def get_issuers(self, epoch: int, dids: Iterable[str]) -> dict[str, IssuerRecord]:
+    async def get_issuers(self, epoch: int | str, dids: Iterable[str]) -> dict[str, IssuerRecord]:
         wanted = list(dict.fromkeys(dids))
         out: dict[str, IssuerRecord] = {}
         missing: list[str] = []
@@ -60,7 +60,7 @@ class EpochRecordMemo:
 
 
 class _EpochView:
-    def __init__(self, memo: EpochRecordMemo, epoch: int) -> None:
+    def __init__(self, memo: EpochRecordMemo, epoch: int | str) -> None:
         self._memo = memo
         self._epoch = epoch
 

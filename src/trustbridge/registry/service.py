@@ -4,7 +4,8 @@
 the facts (records up the chain, one signature verdict per accreditation), evaluate
 them with the pure ``registry.chain``, and cache the answer keyed on everything it
 depends on, including the registry epoch (any write moves it, so a stale answer is
-never served). An answer that could not be decided (an issuer key could not be
+never served) and the store's identity (another registry sharing the cache is never
+answered from this one's entries). An answer that could not be decided (an issuer key could not be
 fetched) raises ``FetchError``: the pipeline turns that into ``indeterminate``.
 """
 
@@ -93,7 +94,15 @@ class TrustRegistry:
         """``settings.trust_anchors`` when set, else the anchors the seed/imports declared."""
         return self.configured_anchors or self.declared_anchors
 
-    async def epoch(self) -> int:
+    async def epoch(self) -> str:
+        """What everything cached on this registry is keyed on: ``"<store identity>:<n>"``.
+
+        The number alone counts from 0 in every database, so two registries sharing one
+        Redis would otherwise key different answers alike (``RegistryStore.identity``)."""
+        return f"{await self.store.identity()}:{await self.store.epoch()}"
+
+    async def epoch_number(self) -> int:
+        """The store's epoch counter (what the API and ``registry.changed`` events show)."""
         return await self.store.epoch()
 
     async def load_declared_anchors(self) -> None:
@@ -158,7 +167,7 @@ class TrustRegistry:
                                                         for link in answer.partial_chain]})
         return answer
 
-    def _key(self, epoch: int, issuer_did: str, types: Sequence[str], schema_id: str | None,
+    def _key(self, epoch: str, issuer_did: str, types: Sequence[str], schema_id: str | None,
              jurisdiction: str | None, at: datetime, ref: str | None) -> str:
         material = json.dumps([issuer_did, sorted(types), schema_id, jurisdiction,
                                at.isoformat(), ref, sorted(self.anchors)])

@@ -6,6 +6,11 @@ changes applies fully or not at all, and bumps the ``registry_epoch`` exactly on
 writes with ``store.writer(tx)`` inside its own transaction (log entries + registry
 changes together) and calls ``finish()``.
 
+Every store has a random ``identity``, drawn once by its migration and never synced or
+copied: the epoch counts from 0 in every database, so anything cached on the epoch in a
+cache that other registries may share (Redis) is keyed on ``"<identity>:<epoch>"``
+(``TrustRegistry.epoch``), never on the bare number. A mirror is a store of its own.
+
 Lookups are by primary key or index (issuer DID, attribute id, accrediting ``tao``);
 listing is keyset-paginated on ``seq`` (insertion order), so every read stays cheap
 at 100,000+ issuers.
@@ -37,6 +42,10 @@ register("0201_registry", [
     "CREATE INDEX IF NOT EXISTS registry_attributes_tao ON registry_attributes (tao)",
     "CREATE TABLE IF NOT EXISTS registry_meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL)",
     "INSERT INTO registry_meta (key, value) VALUES ('epoch', 0)",
+])
+IDENTITY_KEY = "registry.store_id"
+register("0202_registry_identity", [
+    "INSERT INTO node_state (key, value) VALUES ('registry.store_id', RANDOM_ID)",
 ])
 
 MAX_PAGE = 1000
@@ -182,6 +191,7 @@ class RegistryStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._identity: str | None = None
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -201,6 +211,16 @@ class RegistryStore:
         # fetch, not fetchrow: one round trip on SQLite (asked on every verification)
         rows = await self.db.fetch("SELECT value FROM registry_meta WHERE key = ?", "epoch")
         return int(rows[0]["value"]) if rows else 0
+
+    async def identity(self) -> str:
+        """This store's random identity (read once: it never changes)."""
+        if self._identity is None:
+            row = await self.db.fetchrow("SELECT value FROM node_state WHERE key = ?",
+                                         IDENTITY_KEY)
+            if row is None:
+                raise RuntimeError("the registry store has no identity: not migrated")
+            self._identity = str(row["value"])
+        return self._identity
 
     async def is_empty(self) -> bool:
         return await self.db.fetchrow("SELECT seq FROM registry_issuers LIMIT 1") is None
@@ -303,4 +323,4 @@ class RegistryStore:
         return [_summary(r) for r in rows]
 
 
-__all__ = ["MAX_PAGE", "IssuerSummary", "RegistryStore", "RegistryWriter"]
+__all__ = ["IDENTITY_KEY", "MAX_PAGE", "IssuerSummary", "RegistryStore", "RegistryWriter"]

@@ -1,7 +1,9 @@
 """Ordered, append-only schema migrations in portable SQL.
 
 Never edit a released migration; append a new one. Each entry is
-``(name, [statements])``. ``BLOB_TYPE`` differs by dialect and is substituted.
+``(name, [statements])``. The few words that differ by dialect (``DIALECT_WORDS``) are
+substituted by ``for_dialect``: ``BLOB_TYPE``, and ``RANDOM_ID`` (32 random hex digits,
+drawn once when the statement runs).
 """
 
 from __future__ import annotations
@@ -17,6 +19,20 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
 ]
 
 
+DIALECT_WORDS: dict[str, dict[str, str]] = {
+    "sqlite": {"BLOB_TYPE": "BLOB", "RANDOM_ID": "lower(hex(randomblob(16)))"},
+    "postgresql": {"BLOB_TYPE": "BYTEA",
+                   "RANDOM_ID": "replace(gen_random_uuid()::text, '-', '')"},
+}
+
+
+def for_dialect(statement: str, dialect: str) -> str:
+    """``statement`` with the dialect-specific words of ``dialect`` substituted."""
+    for word, replacement in DIALECT_WORDS[dialect].items():
+        statement = statement.replace(word, replacement)
+    return statement
+
+
 def register(name: str, statements: list[str]) -> None:
     """Append a migration (domain modules call this at import time, in a fixed order)."""
     if any(existing == name for existing, _ in MIGRATIONS):
@@ -24,4 +40,4 @@ def register(name: str, statements: list[str]) -> None:
     MIGRATIONS.append((name, statements))
 
 
-__all__ = ["MIGRATIONS", "register"]
+__all__ = ["DIALECT_WORDS", "MIGRATIONS", "for_dialect", "register"]

@@ -16,7 +16,7 @@ import asyncpg
 
 from trustbridge.errors import InfrastructureError
 from trustbridge.store.interface import Row, Transaction
-from trustbridge.store.migrations import MIGRATIONS
+from trustbridge.store.migrations import MIGRATIONS, for_dialect
 
 _MIGRATION_LOCK = 0x7472757374  # "trust"
 # The server or the connection went away (terminated, refused, dropped database, broken
@@ -116,7 +116,7 @@ class PostgresDatabase:
                 if name in done:
                     continue
                 for stmt in statements:
-                    await conn.execute(stmt.replace("BLOB_TYPE", "BYTEA"))
+                    await conn.execute(for_dialect(stmt, self.dialect))
                 await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
                 applied.append(name)
         return applied

@@ -17,7 +17,7 @@ import aiosqlite
 
 from trustbridge.errors import InfrastructureError
 from trustbridge.store.interface import Row, Transaction
-from trustbridge.store.migrations import MIGRATIONS
+from trustbridge.store.migrations import MIGRATIONS, for_dialect
 
 CACHE_KIB = 64 * 1024
 
@@ -153,7 +153,7 @@ class SQLiteDatabase:
                 if name in done:
                     continue
                 for stmt in statements:
-                    await tx.execute(stmt.replace("BLOB_TYPE", "BLOB"))
+                    await tx.execute(for_dialect(stmt, self.dialect))
                 await tx.execute("INSERT INTO schema_migrations (name) VALUES (?)", name)
                 applied.append(name)
         return applied

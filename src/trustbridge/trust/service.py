@@ -123,11 +123,11 @@ class TrustService:
         return result
 
     async def epoch(self) -> int | str:
-        """What verification results are cached on: the registry's epoch, and, when published
-        lists are configured, a digest of the lists in use (``"<epoch>+<digest>"``), so a
-        content change of any list moves it."""
+        """What verification results are cached on: the registry's epoch (which names its
+        store), and, when published lists are configured, a digest of the lists in use
+        (``"<epoch>+<digest>"``), so a content change of any list moves it."""
         getter = getattr(self.registry, "epoch", None)
-        registry_epoch = int(await getter()) if getter is not None else 0
+        registry_epoch: int | str = await getter() if getter is not None else 0
         tag = await self._lists_tag()
         return registry_epoch if tag is None else f"{registry_epoch}+{tag}"
 
@@ -273,7 +273,7 @@ def _announcer(services: Services, registry: Any) -> Announce:
             events = events_of(services)  # attached after us, by registry.sync_service
         except RuntimeError:
             return  # no event bus: the epoch alone moves (within epoch_max_age_seconds)
-        getter = getattr(registry, "epoch", None)
+        getter = getattr(registry, "epoch_number", None)
         await events.publish((), int(await getter()) if getter is not None else 0)
 
     return announce

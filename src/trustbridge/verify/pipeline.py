@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -139,6 +140,7 @@ class Verifier:
         self._epoch_memo: tuple[float, int | str] | None = None
         self._epoch_generation = 0  # moved by every registry_changed
         self._subscribe: Callable[[Verifier], bool] | None = None
+        self._instance = secrets.token_hex(8)
 
     def subscribe_with(self, subscribe: Callable[[Verifier], bool]) -> None:
         """Register a hook that subscribes ``registry_changed`` to registry events; it is
@@ -240,9 +242,11 @@ class Verifier:
                 value = await value
         except Exception:  # an unreachable registry must not break caching
             log.warning("registry epoch unavailable; result cache keyed on event epoch")
-            return self.seen_epoch
+            value = None
         if not isinstance(value, int | str):
-            return self.seen_epoch
+            # Events come from every registry sharing the cache: keyed on them alone, a
+            # report is this process's own (it does not know which store it came from).
+            return f"~{self._instance}:{self.seen_epoch}"
         return f"{value}:{self.seen_epoch}"
 
     def format_for(self, obj: RawInput) -> CredentialFormat:
