@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     # (nonces, sessions, idempotency keys fail closed with 503). 0: no fallback, 503 instead.
     redis_fallback_seconds: float = 5.0
 
+    # glibc malloc of serving processes (runtime/memory.py; a no-op on other C libraries):
+    # blocks of at least this many bytes get their own mapping, returned on free -- fixed, so
+    # glibc no longer raises it after freeing one large block (0: glibc's dynamic default);
+    # and free heap pages are given back to the OS (malloc_trim) every interval (0: never).
+    malloc_mmap_threshold_bytes: int = Field(default=128 * 1024, ge=0, le=32 * 1024 * 1024)
+    malloc_trim_interval_seconds: float = Field(default=60.0, ge=0)
+
     # HTTP edge limits
     max_body_bytes: int = 1024 * 1024
     max_json_depth: int = 64

@@ -62,6 +62,7 @@ from aiohttp import web
 
 from trustbridge import gc_tuning
 from trustbridge.config import Settings
+from trustbridge.runtime.memory import fix_mmap_threshold
 
 log = logging.getLogger("trustbridge.serve")
 
@@ -123,9 +124,11 @@ async def _park_startup_state(app: web.Application) -> None:
 
 def serving_app(settings: Settings) -> web.Application:
     """The app ``serve`` runs (one process or each worker): ``create_app`` plus the GC
-    parking after startup (not in ``create_app``: tests build many apps in one process)."""
+    parking after startup and glibc's fixed mmap threshold (``runtime/memory.py``) -- not in
+    ``create_app``: tests build many apps in one process."""
     from trustbridge.api import create_app
 
+    fix_mmap_threshold(settings.malloc_mmap_threshold_bytes)
     app = create_app(settings)
     app.on_startup.append(_park_startup_state)
     return app

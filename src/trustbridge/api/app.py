@@ -14,6 +14,7 @@ from trustbridge.api.middlewares import _metrics_key, problem_details, request_c
 from trustbridge.api.openapi import ApiRoutes, Endpoint, build_openapi
 from trustbridge.config import Settings
 from trustbridge.features import import_feature
+from trustbridge.runtime.memory import MemoryTrimmer
 from trustbridge.services import Services, build_services
 
 # Route modules, each exposing ``routes: ApiRoutes``.
@@ -77,7 +78,21 @@ def create_app(
         if owned:
             await svc.close()
 
+    async def malloc_trim(app: web.Application) -> AsyncIterator[None]:
+        # Freed heap pages back to the OS now and then (glibc only; runtime/memory.py).
+        metrics = app[_metrics_key]
+
+        def count(released: int) -> None:
+            metrics.inc("malloc_trims_total")
+            metrics.add("malloc_trim_released_bytes_total", released)
+
+        trimmer = MemoryTrimmer(settings.malloc_trim_interval_seconds, on_trim=count)
+        trimmer.start()
+        yield
+        await trimmer.stop()
+
     app.cleanup_ctx.append(lifecycle)
+    app.cleanup_ctx.append(malloc_trim)
     streams.install(app)
     return app
 

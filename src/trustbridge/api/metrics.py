@@ -35,6 +35,10 @@ class Metrics:
         """Domain counters, e.g. ``verifications_total{verdict="valid"}``."""
         self.counters[(name, tuple(sorted(labels.items())))] += 1
 
+    def add(self, name: str, amount: int, **labels: str) -> None:
+        """Add ``amount`` to a domain counter, e.g. bytes released by a malloc trim."""
+        self.counters[(name, tuple(sorted(labels.items())))] += amount
+
     def render(self) -> str:
         lines = [
             "# HELP trustbridge_http_requests_total HTTP requests by method, route and status.",
@@ -74,7 +78,8 @@ class Metrics:
                 if counter != name:
                     continue
                 lab = ",".join(f'{k}="{_escape(v)}"' for k, v in label_pairs)
-                lines.append(f"trustbridge_{name}{{{lab}}} {value}")
+                lines.append(f"trustbridge_{name}{{{lab}}} {value}" if lab
+                             else f"trustbridge_{name} {value}")
         return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,1 @@
+"""Process-level runtime concerns of a serving node (allocator tuning)."""
