@@ -3,6 +3,16 @@ checks, whether step 4 runs in worker processes or here."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
 from trustbridge.crypto import jws as _jws
 from trustbridge.registry import signature_pool
 from trustbridge.registry.facts import ResolverSignatureVerifier
@@ -46,3 +56,62 @@ async def test_in_process_and_pool_agree_on_refusals() -> None:
     assert here[:4] == [None] * 4 and here[4] is not None
     assert await signature_pool.verify_many(items, frozenset({"ES256"})) == [
         "alg 'EdDSA' is not allowed"] * 5
+
+
+OWNER = """
+import json, os, sys, time
+from trustbridge.registry import signature_pool
+pool = signature_pool._executor()
+assert pool is not None
+pids = sorted({pool.submit(os.getpid).result() for _ in range(20)})
+print(json.dumps(pids), flush=True)
+time.sleep(60)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir() or (os.cpu_count() or 1) < 2,
+                    reason="needs /proc and a worker pool (2+ cores)")
+def test_workers_leave_when_their_owner_is_killed() -> None:
+    """A SIGKILLed owner never shuts its pool down; its workers must not wait forever."""
+    with subprocess.Popen([sys.executable, "-c", OWNER], stdout=subprocess.PIPE,
+                          text=True) as owner:
+        try:
+            assert owner.stdout is not None
+            workers = json.loads(owner.stdout.readline())
+            assert workers and owner.pid not in workers
+            assert all(_running(pid) for pid in workers)
+        finally:
+            owner.kill()
+    deadline = time.monotonic() + 15
+    while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if _running(pid)], "pool workers outlived their owner"
+
+
+def test_watch_owner_returns_when_the_owner_exits() -> None:
+    """Both ways of waiting (pidfd, polling) return once the process is gone."""
+    for use_pidfd in (True, False):
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.3)"])
+        waiter = threading.Thread(target=child.wait)  # reap it, as its real parent would
+        waiter.start()
+        started = time.monotonic()
+        if use_pidfd:
+            signature_pool._watch_owner(child.pid)
+        else:
+            saved = os.pidfd_open
+            try:
+                del os.pidfd_open
+                signature_pool._watch_owner(child.pid, poll_seconds=0.05)
+            finally:
+                os.pidfd_open = saved
+        waiter.join()
+        assert time.monotonic() - started < 10
+        assert child.returncode == 0

@@ -8,6 +8,10 @@ JWS, the public key as DER SubjectPublicKeyInfo and the algorithm allow-list, an
 ``None`` (verified) or the refusal message ``verify_jws`` raised. Fewer than
 ``MIN_PARALLEL`` signatures, a one-core machine, or a pool that cannot start: the same
 function runs in this process.
+
+A worker exits by itself when the process that owns the pool is gone: a server killed with
+SIGKILL (or by the OOM killer) never sends the pool its shutdown, and its workers would
+otherwise wait on the call queue forever, keeping the forkserver alive with them.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import select
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -41,6 +48,42 @@ def _workers() -> int:
     return max(0, min(MAX_WORKERS, (os.cpu_count() or 1)))
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _watch_owner(owner: int, poll_seconds: float = 1.0) -> None:
+    """Block until process ``owner`` has exited (a pidfd where the kernel has them)."""
+    try:
+        fd = os.pidfd_open(owner)
+    except ProcessLookupError:
+        return
+    except (AttributeError, OSError):  # no pidfd (old kernel, other OS): poll
+        while _alive(owner):
+            time.sleep(poll_seconds)
+        return
+    try:
+        select.select([fd], [], [])  # readable once the owner has exited
+    finally:
+        os.close(fd)
+
+
+def _exit_with_owner(owner: int) -> None:
+    """Worker initializer: leave as soon as the owning process is gone."""
+
+    def watch() -> None:
+        _watch_owner(owner)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="owner-watch", daemon=True).start()
+
+
 def _executor() -> ProcessPoolExecutor | None:
     global _pool, _disabled
     if _pool is None and not _disabled:
@@ -50,7 +93,9 @@ def _executor() -> ProcessPoolExecutor | None:
             return None
         try:
             _pool = ProcessPoolExecutor(max_workers=workers,
-                                        mp_context=multiprocessing.get_context("forkserver"))
+                                        mp_context=multiprocessing.get_context("forkserver"),
+                                        initializer=_exit_with_owner,
+                                        initargs=(os.getpid(),))
         except (OSError, ValueError) as exc:  # no forkserver, no semaphores: stay in process
             log.warning("signature worker processes unavailable (%s); verifying in process",
                         exc)
