@@ -78,7 +78,8 @@ class Settings(BaseSettings):
     registry_epoch_max_age_seconds: float = Field(
         default=1.0, ge=0,
         description="How long a worker reuses the registry epoch it read for result-cache "
-                    "keys; its own registry changes apply at once, other workers' within this")
+                    "keys and for the registry's own accreditation answers; its own registry "
+                    "changes apply at once, other workers' within this")
     allow_rsa: bool = False
     verify_fact_timeout_seconds: float = 8.0
     presentation_max_age_seconds: int = 900

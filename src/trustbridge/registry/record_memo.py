@@ -4,8 +4,9 @@ same TAO and RootTAO rows for every issuer asked about.
 Why it is safe: every registry write goes through ``RegistryWriter``, which moves the
 epoch in the same transaction. A view is bound to an epoch read *before* its records, so
 what it stores under epoch E is at least as new as E; a later epoch never sees it.
-Across worker processes sharing PostgreSQL the epoch is read from the database on each
-evaluation, so another node's write is seen at once. Only raw records are kept (absent
+Across worker processes sharing PostgreSQL an evaluation reuses the epoch it read for at
+most ``registry_epoch_max_age_seconds`` (``TrustRegistry.current_epoch``), so another
+node's write is seen within that; this process's own, at once. Only raw records are kept (absent
 DIDs as ``None``); signatures are still checked on every evaluation (their verdicts have
 their own memo keyed on the exact bytes).
 """

@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -79,7 +80,8 @@ class TrustRegistry:
 
     def __init__(self, store: RegistryStore, verifier: SignatureVerifier, *,
                  anchors: Iterable[str] = (), cache: Cache | None = None,
-                 max_depth: int = DEFAULT_MAX_DEPTH, answer_ttl: float = 300.0) -> None:
+                 max_depth: int = DEFAULT_MAX_DEPTH, answer_ttl: float = 300.0,
+                 epoch_max_age: float = 1.0) -> None:
         self.store = store
         self.verifier = verifier
         self.configured_anchors = frozenset(anchors)
@@ -87,7 +89,13 @@ class TrustRegistry:
         self.cache = cache
         self.max_depth = max_depth
         self.answer_ttl = answer_ttl
+        self.epoch_max_age = epoch_max_age
+        """How long ``evaluate`` reuses the epoch it read (``registry_epoch_max_age_seconds``):
+        this process's own changes apply at once (``invalidate``), other workers' within this
+        many seconds."""
         self.records = EpochRecordMemo(store)
+        self._epoch_memo: tuple[float, str] | None = None  # (read started, value)
+        self._epoch_generation = 0  # moved by every invalidate
 
     @property
     def anchors(self) -> frozenset[str]:
@@ -95,11 +103,37 @@ class TrustRegistry:
         return self.configured_anchors or self.declared_anchors
 
     async def epoch(self) -> str:
-        """What everything cached on this registry is keyed on: ``"<store identity>:<n>"``.
+        """What everything cached on this registry is keyed on: ``"<store identity>:<n>"``,
+        read from the store now (the verifier keeps its own memo of it).
 
         The number alone counts from 0 in every database, so two registries sharing one
         Redis would otherwise key different answers alike (``RegistryStore.identity``)."""
-        return f"{await self.store.identity()}:{await self.store.epoch()}"
+        started = time.monotonic()
+        generation = self._epoch_generation
+        value = f"{await self.store.identity()}:{await self.store.epoch()}"
+        memo = self._epoch_memo
+        # Not remembered when a change was announced during the read (it may hold the epoch
+        # from before it), nor over a value whose read started later (reads can finish out
+        # of order): the memo only ever moves forward.
+        if generation == self._epoch_generation and (memo is None or memo[0] <= started):
+            self._epoch_memo = (started, value)
+        return value
+
+    async def current_epoch(self) -> str:
+        """``epoch``, reused for ``epoch_max_age`` seconds (what evaluations are keyed on).
+
+        Any read through ``epoch`` refreshes it, so a verification key read fresh is never
+        newer than the evaluation under it, and what is cached under an epoch is never older
+        than that epoch."""
+        memo = self._epoch_memo
+        if memo is not None and time.monotonic() - memo[0] < self.epoch_max_age:
+            return memo[1]
+        return await self.epoch()
+
+    def forget_epoch(self) -> None:
+        """A change applied (here, or announced by ``registry.changed``): read it again."""
+        self._epoch_memo = None
+        self._epoch_generation += 1
 
     async def epoch_number(self) -> int:
         """The store's epoch counter (what the API and ``registry.changed`` events show)."""
@@ -120,7 +154,9 @@ class TrustRegistry:
         self.declared_anchors = frozenset(merged)
 
     async def invalidate(self, dids: Sequence[str] | None = None) -> None:
-        """Drop cached answers (they are epoch-keyed anyway; this frees the cache at once)."""
+        """After a change: read the epoch again, and drop cached answers (they are
+        epoch-keyed anyway; this frees the cache at once)."""
+        self.forget_epoch()
         if self.cache is not None:
             await self.cache.delete_prefix(ANSWER_PREFIX)
 
@@ -133,7 +169,7 @@ class TrustRegistry:
             return ref
         key = None
         # The epoch is read before any record, once; records are remembered per epoch.
-        epoch = await self.epoch() if overlay is None else None
+        epoch = await self.current_epoch() if overlay is None else None
         if self.cache is not None and epoch is not None:
             key = self._key(epoch, issuer_did, types, schema_id, jurisdiction, at, ref)
             hit = await self.cache.get(key)
@@ -193,6 +229,7 @@ async def import_trust_lists(registry: TrustRegistry, paths: Iterable[Any], *,
                     await writer.put_record(record)
                 if progress is not None:
                     progress(str(path), min(start + IMPORT_CHUNK, len(records)), len(records))
+        registry.forget_epoch()
         if trust_list.anchors:
             await registry.declare_anchors(trust_list.anchors)
         counts["files"] += 1
@@ -215,7 +252,8 @@ async def attach(services: Services) -> None:
                                          {"EdDSA", "ES256", "ES256K", "ES384", "RS256",
                                           "PS256"})
     registry = TrustRegistry(RegistryStore(services.db), verifier, anchors=s.trust_anchors,
-                             cache=services.cache)
+                             cache=services.cache,
+                             epoch_max_age=s.registry_epoch_max_age_seconds)
     await registry.load_declared_anchors()
     seed = s.registry_seed_dir
     if s.seed_registry and seed is not None and seed.is_dir() and await registry.store.is_empty():

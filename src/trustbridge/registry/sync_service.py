@@ -177,7 +177,7 @@ async def attach(services: Services) -> None:
     events = RegistryEvents(services.cache, node=key.did)
     engine = SyncEngine(store=store, registry=registry, resolver=resolver, node_key=key,
                         configured=dict(s.sync_registries), clock=lambda: services.clock(),
-                        publish=lambda dids, epoch: _publish(events, dids, epoch))
+                        publish=lambda dids, epoch: _publish(services, events, dids, epoch))
     sources = [*s.sync_mirror_peers, *([s.sync_upstream_url] if s.sync_upstream_url else [])]
     getter = RetryingGetter(getter_of(services, sources))
     mirror = Mirror(engine=engine, store=store, getter=getter, resolver=resolver,
@@ -202,7 +202,12 @@ def _allow(services: Services, getter: RetryingGetter, sources: list[str]) -> No
     getter.inner = getter_of(services, sources)
 
 
-async def _publish(events: RegistryEvents, dids: set[str], epoch: int) -> None:
+async def _publish(services: Services, events: RegistryEvents, dids: set[str], epoch: int
+                   ) -> None:
+    # This process's registry reads its own change at once (the event comes back later).
+    forget = getattr(services.components.get("registry"), "forget_epoch", None)
+    if callable(forget):
+        forget()
     await events.publish(dids, epoch)
 
 
