@@ -384,7 +384,7 @@ async def add_issuer(request: web.Request) -> web.Response:
                                 country=body.country.upper() if body.country else None)
         for attr in attrs:
             await writer.add_attribute(attr)
-    await registry.invalidate([body.did])
+    await registry.changed([body.did])
     return await _written(registry, body.did, 201)
 
 
@@ -405,7 +405,7 @@ async def add_attributes(request: web.Request) -> web.Response:
     async with registry.store.transaction() as writer:
         for attr in attrs:
             await writer.add_attribute(attr)
-    await registry.invalidate([did])
+    await registry.changed([did])
     return await _written(registry, did, 201)
 
 
@@ -423,7 +423,7 @@ async def revoke(request: web.Request) -> web.Response:
             await writer.revoke_attribute(did, body.attribute_id.removeprefix("0x").lower())
         else:
             await writer.revoke_issuer(did)
-    await registry.invalidate([did])
+    await registry.changed([did])
     return await _written(registry, did, 200)
 
 

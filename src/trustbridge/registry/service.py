@@ -16,7 +16,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
@@ -40,7 +40,7 @@ from trustbridge.registry.facts import (
 from trustbridge.registry.model import TERMS_OF_USE_TYPES, IssuerRecord
 from trustbridge.registry.record_memo import EpochRecordMemo
 from trustbridge.registry.seed import load_trust_list, trust_list_files
-from trustbridge.registry.store import RegistryStore
+from trustbridge.registry.store import RegistryStore, RegistryWriter
 from trustbridge.services import Services
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,9 @@ class TrustRegistry:
         self.records = EpochRecordMemo(store)
         self._epoch_memo: tuple[float, str] | None = None  # (read started, value)
         self._epoch_generation = 0  # moved by every invalidate
+        self._anchors_epoch: str | None = None  # the epoch the declared anchors were read at
+        self.announce: Callable[[Sequence[str], int], Awaitable[object]] | None = None
+        """Publishes ``registry.changed`` (set by ``registry.sync_service`` when attached)."""
 
     @property
     def anchors(self) -> frozenset[str]:
@@ -111,6 +114,11 @@ class TrustRegistry:
         started = time.monotonic()
         generation = self._epoch_generation
         value = f"{await self.store.identity()}:{await self.store.epoch()}"
+        if value != self._anchors_epoch:
+            # Declared anchors move the epoch (``declare_anchors``): read after it, they are
+            # at least as new as it, whichever worker or node imported the list.
+            await self.load_declared_anchors()
+            self._anchors_epoch = value
         memo = self._epoch_memo
         # Not remembered when a change was announced during the read (it may hold the epoch
         # from before it), nor over a value whose read started later (reads can finish out
@@ -144,21 +152,37 @@ class TrustRegistry:
                                            ANCHORS_KEY)
         self.declared_anchors = frozenset(json.loads(row["value"])) if row else frozenset()
 
-    async def declare_anchors(self, anchors: Iterable[str]) -> None:
-        """Remember anchors declared by imported trust lists (union with earlier ones)."""
-        merged = sorted(self.declared_anchors | set(anchors))
-        async with self.store.db.transaction() as tx:
-            await tx.execute("DELETE FROM node_state WHERE key = ?", ANCHORS_KEY)
-            await tx.execute("INSERT INTO node_state (key, value) VALUES (?, ?)", ANCHORS_KEY,
-                             json.dumps(merged))
-        self.declared_anchors = frozenset(merged)
+    @staticmethod
+    async def declare_anchors(writer: RegistryWriter, anchors: Iterable[str]) -> None:
+        """Remember anchors declared by an imported trust list (union with earlier ones),
+        inside the import's transaction: they decide answers as records do, so they move the
+        epoch with them, and every worker reloads them when it sees the new epoch."""
+        row = await writer.tx.fetchrow("SELECT value FROM node_state WHERE key = ?",
+                                       ANCHORS_KEY)
+        merged = sorted(set(json.loads(row["value"]) if row else ()) | set(anchors))
+        await writer.touch()
+        await writer.tx.execute("DELETE FROM node_state WHERE key = ?", ANCHORS_KEY)
+        await writer.tx.execute("INSERT INTO node_state (key, value) VALUES (?, ?)",
+                                ANCHORS_KEY, json.dumps(merged))
 
     async def invalidate(self, dids: Sequence[str] | None = None) -> None:
-        """After a change: read the epoch again, and drop cached answers (they are
-        epoch-keyed anyway; this frees the cache at once)."""
+        """After a change (here, or announced by ``registry.changed``): read the epoch and the
+        declared anchors again, and drop cached answers (they are epoch-keyed anyway; this
+        frees the cache at once)."""
         self.forget_epoch()
         if self.cache is not None:
             await self.cache.delete_prefix(ANSWER_PREFIX)
+        await self.load_declared_anchors()
+
+    async def changed(self, dids: Sequence[str]) -> None:
+        """After this process committed a change: apply it here at once, and announce it to
+        every worker and node sharing the cache (their epoch memos, cached results, anchors)."""
+        await self.invalidate(dids)
+        if self.announce is not None:
+            try:
+                await self.announce(dids, await self.epoch_number())
+            except Exception:  # committed; without the event others see it within max age
+                log.warning("registry.changed could not be published", exc_info=True)
 
     async def evaluate(self, issuer_did: str, *, types: Sequence[str], schema_id: str | None,
                        jurisdiction: str | None, at: datetime, terms_of_use: Any = None,
@@ -218,7 +242,9 @@ IMPORT_CHUNK = 1000
 async def import_trust_lists(registry: TrustRegistry, paths: Iterable[Any], *,
                              progress: Progress | None = None) -> dict[str, int]:
     """Load trust-list files into the store, one transaction per file (a bad file changes
-    nothing); anchors the files declare are remembered. Counts of what was loaded."""
+    nothing); anchors the files declare are remembered with them. Each file is announced as
+a ``registry.changed`` event (``TrustRegistry.changed``), so every worker and node sharing
+the cache reads the new epoch, records and anchors at once. Counts of what was loaded."""
     counts = {"files": 0, "issuers": 0, "attributes": 0}
     for path in trust_list_files(paths):
         trust_list = load_trust_list(path)
@@ -229,9 +255,9 @@ async def import_trust_lists(registry: TrustRegistry, paths: Iterable[Any], *,
                     await writer.put_record(record)
                 if progress is not None:
                     progress(str(path), min(start + IMPORT_CHUNK, len(records)), len(records))
-        registry.forget_epoch()
-        if trust_list.anchors:
-            await registry.declare_anchors(trust_list.anchors)
+            if trust_list.anchors:
+                await registry.declare_anchors(writer, trust_list.anchors)
+        await registry.changed(sorted(writer.affected))
         counts["files"] += 1
         counts["issuers"] += len(records)
         counts["attributes"] += sum(len(r.attributes) for r in records)

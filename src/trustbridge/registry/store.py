@@ -92,8 +92,12 @@ class RegistryWriter:
         self.epoch: int | None = None
 
     async def _begin(self, did: str) -> int:
-        """Bump the epoch (first write only; the row lock also serialises writers on PG)."""
         self.affected.add(did)
+        return await self.touch()
+
+    async def touch(self) -> int:
+        """Bump the epoch (first write only; the row lock also serialises writers on PG);
+        called on its own for a change that is not an issuer's (declared trust anchors)."""
         if self.epoch is None:
             await self.tx.execute("UPDATE registry_meta SET value = value + 1 WHERE key = ?",
                                   "epoch")

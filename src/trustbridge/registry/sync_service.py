@@ -191,6 +191,9 @@ async def attach(services: Services) -> None:
                               [p.rstrip("/") for p in s.sync_mirror_peers],
                               allow=lambda url: _allow(services, getter, [*sources, url]))
     events.on_change(_invalidator(services, component))
+    registry_component = services.components.get("registry")
+    if registry_component is not None and hasattr(registry_component, "announce"):
+        registry_component.announce = events.publish  # its imports and admin writes, too
     events.start()
     component.start_background(s.sync_mirror_interval_seconds, s.sync_upstream_url,
                                s.sync_upstream_interval_seconds)
