@@ -17,7 +17,9 @@ same number of distinct issuers at every size (``--distinct``, chosen at random)
 * **warm** -- the same issuers again: every answer comes from the answer cache (keyed on
   the registry epoch).
 
-One row per size, backend and cache state: req/s and p50/p95/p99 latency.
+One row per size, backend and cache state: req/s, p50/p95/p99 latency, and this process's
+CPU time per query (client and server share it; with SQLite the database's thread too, with
+PostgreSQL not the database server) -- steadier than req/s on a shared machine.
 
 Generating a million signed accreditations is slow, so it is done once, in worker
 processes, and kept under ``$TMPDIR/trustbridge-bench-registry/`` keyed by size (TI keys
@@ -168,10 +170,11 @@ async def ask(base: str, dids: list[str], concurrency: int) -> dict[str, Any]:
             accredited += bool(body.get("accredited"))
 
     async with ClientSession(connector=TCPConnector(limit=concurrency)) as session:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     return {"queries": len(dids), "accredited": accredited, "req_s": len(dids) / elapsed,
+            "cpu_ms": 1000 * cpu / len(dids),
             "p50_ms": 1000 * statistics.median(latencies), "p95_ms": 1000 * pct(latencies, 95),
             "p99_ms": 1000 * pct(latencies, 99)}
 
@@ -261,7 +264,8 @@ async def main() -> None:
     print(f"{distinct} distinct issuers per size, concurrency {args.concurrency}; cold = each "
           "asked once (full chain evaluation), warm = the same again (answer cache)")
     print(f"{'TIs':>9} {'backend':<10} {'insert s':>8} {'cache':<5} {'queries':>7} "
-          f"{'ok':>5} {'req/s':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}", flush=True)
+          f"{'ok':>5} {'req/s':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'CPU ms/q':>8}",
+          flush=True)
     out = []
     for n in sizes:
         for backend, runner in backends:
@@ -270,7 +274,8 @@ async def main() -> None:
                 shown = "cached" if insert_s is None else f"{insert_s:.1f}"
                 print(f"{n:>9} {backend:<10} {shown:>8} {r['cache']:<5} {r['queries']:>7} "
                       f"{r['accredited']:>5} {r['req_s']:>6.0f} {r['p50_ms']:>7.1f} "
-                      f"{r['p95_ms']:>7.1f} {r['p99_ms']:>7.1f}", flush=True)
+                      f"{r['p95_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['cpu_ms']:>8.2f}",
+                      flush=True)
                 out.append({"issuers": n, "backend": backend, "insert_s": insert_s,
                             "distinct": distinct, **r})
     if args.json:
