@@ -115,3 +115,21 @@ async def test_two_registries_on_one_redis_do_not_share_cached_answers(
             resp = await client.get("/v1/registry/accreditation", params=query)
             body = await resp.json()
             assert body.get("accredited") is expected, body
+
+
+@pytest.mark.redis
+async def test_nodes_configured_differently_do_not_share_cached_reports(
+        make_client: ClientFactory, redis_url: str, tmp_path: Path) -> None:
+    """One registry (one database), one Redis, but the second node vetoes the VP's issuer
+    (``trust_denylist``): its answer must not come from the first node's cached report."""
+    common = {"redis_url": redis_url, "database_url": f"sqlite:///{tmp_path / 'one.sqlite3'}",
+              "schema_store_dir": FIXTURES / "ebsi" / "schemas", "schema_fetch_remote": False}
+    trusting = await make_client(**common)
+    vetoing = await make_client(**common, trust_denylist=[PROVIDER])
+    first = await _verify(trusting)
+    assert (first["verdict"], first["cached"]) == ("valid", False), first
+    for _ in range(2):
+        vetoed = await _verify(vetoing)
+        assert vetoed["verdict"] != "valid", vetoed
+        assert _trust_code(vetoed) != _trust_code(first)
+    assert (await _verify(trusting))["cached"] is True  # the same configuration still shares

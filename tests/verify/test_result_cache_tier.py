@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from trustbridge.cache.memory import MemoryCache
 from trustbridge.model.report import CheckResult, Verdict, VerificationReport
 from trustbridge.verify.result_cache import ResultCache, request_digest, request_key
@@ -39,3 +41,19 @@ async def test_clear_empties_both_tiers() -> None:
     await results.clear()
     assert await results.get_rendered(key) is None
     assert results._local is not None and results._local.nbytes == 0
+
+
+def test_result_scope_follows_report_settings_and_version(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from trustbridge.config import Settings
+    from trustbridge.verify import service
+
+    base = Settings(environment="test")
+    scope = service.result_scope(base)
+    assert service.result_scope(base.model_copy(update={"port": 9999})) == scope  # no effect
+    for change in ({"trust_denylist": ["did:example:vetoed"]}, {"allow_rsa": True},
+                   {"trust_anchors": ["did:example:anchor"]},
+                   {"presentation_max_age_seconds": 60}):
+        assert service.result_scope(base.model_copy(update=change)) != scope, change
+    monkeypatch.setattr(service, "__version__", "99.0.0")
+    assert service.result_scope(base) != scope

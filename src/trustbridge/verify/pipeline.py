@@ -103,6 +103,11 @@ class VerifierConfig:
     """How long the registry epoch read for result-cache keys is reused. Changes made by
     this process are seen at once (``registry_changed``); changes made by another worker
     or node sharing the database, within this many seconds."""
+    result_scope: str = ""
+    """A digest of this node's settings that change reports (trust policy, anchors, allowed
+    algorithms, limits) and of the software version, put into every result-cache key:
+    nodes configured differently, or running different releases, share a Redis without
+    serving each other's reports (``verify.service.result_scope``)."""
 
 
 async def _bounded(coro: Awaitable[T], seconds: float) -> T:
@@ -184,7 +189,7 @@ class Verifier:
         if cache is None:
             return None
         self._before_run()
-        return await cache.get_rendered(request_key(digest, epoch=await self._epoch()))
+        return await cache.get_rendered(request_key(digest, epoch=await self._key_epoch()))
 
     async def verify(self, inp: VerificationInput, *, request_digest: str | None = None
                      ) -> VerificationReport:
@@ -200,7 +205,7 @@ class Verifier:
         key: str | None = None
         cache = self._caching()
         if cache is not None:
-            epoch = await self._epoch()
+            epoch = await self._key_epoch()
             if request_digest is not None:
                 key = request_key(request_digest, epoch=epoch)
             else:
@@ -218,6 +223,10 @@ class Verifier:
                              status_ttls=run.status_ttls)
             await cache.put(key, report, ttl)
         return report
+
+    async def _key_epoch(self) -> str:
+        """What result keys carry besides the request: this node's scope and the epoch."""
+        return f"{self.config.result_scope}/{await self._epoch()}"
 
     async def _epoch(self) -> int | str:
         """The registry epoch for result keys, reused for ``epoch_max_age_seconds``."""

@@ -9,11 +9,15 @@ it, never to ``valid``.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
+from trustbridge import __version__
+from trustbridge.config import Settings
 from trustbridge.did.resolver import offline_resolver
 from trustbridge.did.service import resolver_of
 from trustbridge.formats.base import CredentialFormat
@@ -121,8 +125,32 @@ def build_verifier(services: Services) -> Verifier:
             presentation_max_age_seconds=s.presentation_max_age_seconds,
             status_allowed_issuers=frozenset(s.status_list_allowed_issuers),
             epoch_max_age_seconds=s.registry_epoch_max_age_seconds,
+            result_scope=result_scope(s),
         ),
     )
+
+
+# Settings that can change a verification report (not only how fast it comes or whether a
+# fact could be fetched, which gives ``indeterminate``, never cached).
+_REPORT_SETTINGS = (
+    "trust_anchors", "trust_policy", "trust_allowlist", "trust_denylist", "trust_sources_file",
+    "trust_stale_grace_seconds", "allow_rsa", "presentation_max_age_seconds",
+    "status_list_allowed_issuers", "schema_store_dir", "schema_fetch_remote",
+    "did_web_allow_hosts", "did_web_allow_private", "did_web_ca_file", "ebsi_didr_url",
+    "demo_issuer",
+)
+
+
+def result_scope(settings: Settings) -> str:
+    """A short digest of the settings in ``_REPORT_SETTINGS`` and the software version.
+
+    Cached reports are keyed on it, so two nodes on one Redis with different trust
+    configuration (or a rolling upgrade's old and new release) never answer with each
+    other's reports."""
+    material = {name: getattr(settings, name, None) for name in _REPORT_SETTINGS}
+    material["version"] = __version__
+    blob = json.dumps(material, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 
 def _registry_events_hook(services: Services) -> Callable[[Verifier], bool]:
