@@ -41,8 +41,10 @@ typecheck: $(STAMP)
 unit: $(STAMP) $(ORACLE)
 	$(BIN)/pytest --cov --cov-report=term:skip-covered -q
 
-bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
+## bench: every benchmark of issue 11 (~10 min, embedded and Redis + PostgreSQL) and ONE table,
+## also written to bench/out/bench-table.{md,json}; BENCH_ARGS="--embedded-only" without them
+bench: $(STAMP) $(ORACLE)
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 ## soak: SOAK_MINUTES (default 5) of mixed load on a served node + mirror, RSS/FDs watched
 ## (docs/soak.md); REDIS_URL/DATABASE_URL or SOAK_ARGS="--redis URL --database URL" for

@@ -8,7 +8,10 @@
   SSRF-checked HTTPS fetch plus document checks; "cached" reads the raw document back from
   the cache (and checks it again).
 
-    python bench/resolve.py [--n 2000] [--web-n 300] [--concurrency 8] [--json]
+The resolver's cache is in-process, or Redis with ``--redis URL`` (default ``$REDIS_URL``,
+as the service does: Redis behind the in-process fallback).
+
+    python bench/resolve.py [--n 2000] [--web-n 300] [--concurrency 8] [--redis URL] [--json]
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -27,6 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from trustbridge.cache.interface import Cache, open_cache  # noqa: E402
 from trustbridge.cache.memory import MemoryCache  # noqa: E402
 from trustbridge.crypto.jwk import jwk_from_public_key  # noqa: E402
 from trustbridge.crypto.jws import generate_private_key  # noqa: E402
@@ -75,8 +80,16 @@ def _jwk_dids(n: int) -> list[str]:
                                                          .public_key())) for _ in range(n)]
 
 
+async def cache_for(args: argparse.Namespace, local: MemoryCache) -> Cache:
+    """``local``, or Redis (behind the in-process fallback, as ``serve`` opens it)."""
+    if not args.redis:
+        return local
+    return await open_cache(args.redis, fallback_seconds=5.0)
+
+
 async def _pure(args: argparse.Namespace) -> list[dict[str, Any]]:
-    resolver = CachingResolver(cache=MemoryCache(), fetcher=None)
+    cache = await cache_for(args, MemoryCache())
+    resolver = CachingResolver(cache=cache, fetcher=None)
 
     async def ok(did: str) -> bool:
         return (await resolver.resolve(did)).ok
@@ -87,6 +100,7 @@ async def _pure(args: argparse.Namespace) -> list[dict[str, Any]]:
         clear()
         out.append(await _measure(f"{method} cold", dids, ok, 1))
         out.append(await _measure(f"{method} cached", dids, ok, 1))
+    await cache.close()
     return out
 
 
@@ -99,7 +113,8 @@ async def _web(args: argparse.Namespace) -> list[dict[str, Any]]:
             dids = [f"did:web:{server.authority}:u{i}" for i in range(args.web_n)]
             for i, did in enumerate(dids):
                 server.serve_document(f"/u{i}/did.json", did_document(did))
-            resolver = make_resolver(ca, cache=MemoryCache(max_entries=args.web_n * 2))
+            cache = await cache_for(args, MemoryCache(max_entries=args.web_n * 2))
+            resolver = make_resolver(ca, cache=cache)
 
             async def ok(did: str) -> bool:
                 return (await resolver.resolve(did)).ok
@@ -107,6 +122,7 @@ async def _web(args: argparse.Namespace) -> list[dict[str, Any]]:
             cold = await _measure("did:web cold (HTTPS fetch)", dids, ok, args.concurrency)
             cached = await _measure("did:web cached", dids, ok, args.concurrency)
             cold["server_hits"] = sum(server.hits.values())
+            await cache.close()
             return [cold, cached]
 
 
@@ -116,6 +132,8 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=2000, help="did:key / did:jwk DIDs")
     parser.add_argument("--web-n", type=int, default=300, help="did:web DIDs")
     parser.add_argument("--concurrency", type=int, default=8, help="did:web workers")
+    parser.add_argument("--redis", default=os.environ.get("REDIS_URL"),
+                        help="resolver cache in this Redis (default $REDIS_URL; else in-process)")
     parser.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args()
 
@@ -123,6 +141,8 @@ def main() -> int:
         return [*await _pure(args), *await _web(args)]
 
     rows = asyncio.run(run())
+    for r in rows:
+        r["cache"] = "redis" if args.redis else "in-process"
     if args.json:
         print(json.dumps(rows, indent=2))
     else:

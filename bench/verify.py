@@ -82,7 +82,8 @@ async def _serve(result_cache_ttl: int, data_dir: Path) -> tuple[web.AppRunner, 
     from trustbridge.config import Settings
 
     settings = Settings(environment="test", data_dir=data_dir, registry_seed_dir=None,
-                        result_cache_ttl_seconds=result_cache_ttl)
+                        result_cache_ttl_seconds=result_cache_ttl,
+                        rate_limit_verify_per_second=0)  # the limiter would answer 429
     runner = web.AppRunner(create_app(settings), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
