@@ -35,15 +35,13 @@ import contextlib
 import json
 import os
 import platform
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,7 +51,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from common import free_port, throwaway_database  # noqa: E402
+from common import throwaway_database  # noqa: E402
+from scaling import redis_command, throwaway_redis  # noqa: E402
 
 EMBEDDED = "embedded"
 REDIS_PG = "Redis + PostgreSQL"
@@ -210,36 +209,6 @@ def run_step(step: Step, env: dict[str, str], log_dir: Path, timeout: float) -> 
     step.status = "ok" if rc == 0 else f"exit {rc} (see log)"
 
 
-@contextlib.contextmanager
-def throwaway_redis() -> Iterator[int]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise RuntimeError("redis-server is not installed")
-    port = free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10
-        while not redis_command(port, b"PING").startswith(b"+PONG"):
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.05)
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def redis_command(port: int, command: bytes) -> bytes:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-            sock.sendall(command + b"\r\n")
-            return sock.recv(64)
-    except OSError:
-        return b""
-
-
 def postgres_reachable(admin: str) -> str | None:
     """None when ``admin`` answers, else why not."""
     async def probe() -> None:
@@ -263,9 +232,11 @@ def run_all(todo: list[Step], args: argparse.Namespace, log_dir: Path) -> None:
         if any(s.backend == REDIS_PG for s in todo):
             why = postgres_reachable(args.postgres)
             try:
-                redis_port = stack.enter_context(throwaway_redis())
-            except RuntimeError as exc:
+                redis_url = stack.enter_context(throwaway_redis())
+            except SystemExit as exc:  # no redis-server, or it did not start
                 why = why or str(exc)
+            else:
+                redis_port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
             if why:
                 for s in todo:
                     if s.backend == REDIS_PG:
@@ -396,26 +367,13 @@ def build_table(todo: list[Step], args: argparse.Namespace) -> Table:
     t = Table(todo)
     backends = [EMBEDDED] if args.embedded_only else [EMBEDDED, REDIS_PG]
     ran = {s.name for s in todo}  # with --only, the other scripts' sections are left out
-    if "crypto_limit" in ran:
-        crypto_rows(t)
-    if "verify" in ran:
-        verify_rows(t, backends)
-    if "compare_ebsi" in ran:
-        compare_rows(t, backends)
-    if "floor" in ran:
-        floor_rows(t)
-    if "scaling" in ran:
-        scaling_rows(t, args)
-    if "resolve" in ran:
-        resolve_rows(t, backends)
-    if "registry_query" in ran:
-        registry_rows(t, backends, args)
-    if "sync" in ran:
-        sync_rows(t, backends, args)
+    for script, rows in SECTIONS:
+        if script in ran:
+            rows(t, backends, args)
     return t
 
 
-def crypto_rows(t: Table) -> None:
+def crypto_rows(t: Table, backends: list[str], args: argparse.Namespace) -> None:
     step, r = t.result("crypto_limit", NONE)
     sec = "crypto limit"
     if r is None:
@@ -430,7 +388,7 @@ def crypto_rows(t: Table) -> None:
           r["es256_verify_per_s"] / 2, "/s", notes="a VP with k VCs needs k+1 checks")
 
 
-def verify_rows(t: Table, backends: list[str]) -> None:
+def verify_rows(t: Table, backends: list[str], args: argparse.Namespace) -> None:
     sec = "verify.py (EBSI vector)"
     for backend in backends:
         step, r = t.result("verify", backend)
@@ -447,7 +405,7 @@ def verify_rows(t: Table, backends: list[str]) -> None:
                   x["p50_ms"], x["p95_ms"], x["p99_ms"], notes)
 
 
-def compare_rows(t: Table, backends: list[str]) -> None:
+def compare_rows(t: Table, backends: list[str], args: argparse.Namespace) -> None:
     sec = "VP verification over HTTP (compare_ebsi)"
     embedded_step, embedded = t.result("compare_ebsi", EMBEDDED)
     for backend in backends:
@@ -500,7 +458,7 @@ def compare_rows(t: Table, backends: list[str]) -> None:
                           notes=f"{other} figure from the embedded step of this pass")
 
 
-def floor_rows(t: Table) -> None:
+def floor_rows(t: Table, backends: list[str], args: argparse.Namespace) -> None:
     sec = "crypto-limit share (floor.py)"
     step, r = t.result("floor", EMBEDDED)
     if r is None:
@@ -525,7 +483,7 @@ SCALING_CONFIGS = (("1-embedded", EMBEDDED, "1 process"), ("1-redis", REDIS_PG, 
                    ("2-redis", REDIS_PG, "2 workers"))
 
 
-def scaling_rows(t: Table, args: argparse.Namespace) -> None:
+def scaling_rows(t: Table, backends: list[str], args: argparse.Namespace) -> None:
     sec = "scaling: VCs per VP, 1 vs 2 workers (wrk peak)"
     counts = ("1", "5", "20")
     peaks: dict[tuple[str, str, str], float] = {}
@@ -546,7 +504,9 @@ def scaling_rows(t: Table, args: argparse.Namespace) -> None:
                 peaks[(config, mode, c)] = x["per_s"]
                 for h in x.get("half_peak") or []:
                     notes.append(f"p99 at half peak {h['p99_ms']:.1f} ms at {h['rate']:,.0f}/s "
-                                 f"({h.get('client', '?')} client)")
+                                 f"({h.get('client', '?')} client"
+                                 + (", DISTURBED: the server or client waited for a CPU)"
+                                    if h.get("disturbed") else ")"))
                 if x.get("errors"):
                     notes.append(f"errors {x['errors']}")
                 if set(x.get("verdicts", {"valid": 1})) != {"valid"}:
@@ -562,7 +522,7 @@ def scaling_rows(t: Table, args: argparse.Namespace) -> None:
                       notes="2 shared cores: wrk, Redis and PostgreSQL use them too")
 
 
-def resolve_rows(t: Table, backends: list[str]) -> None:
+def resolve_rows(t: Table, backends: list[str], args: argparse.Namespace) -> None:
     sec = "DID resolution (resolve.py, in-process)"
     for backend in backends:
         step, r = t.result("resolve", backend)
@@ -629,6 +589,13 @@ def sync_rows(t: Table, backends: list[str], args: argparse.Namespace) -> None:
               notes=f"{x['mirror_per_s']:,} issuers/s; {label}", digits=1)
 
 
+Rows = Callable[[Table, list[str], argparse.Namespace], None]
+SECTIONS: list[tuple[str, Rows]] = [
+    ("crypto_limit", crypto_rows), ("verify", verify_rows), ("compare_ebsi", compare_rows),
+    ("floor", floor_rows), ("scaling", scaling_rows), ("resolve", resolve_rows),
+    ("registry_query", registry_rows), ("sync", sync_rows)]
+
+
 # -- main ------------------------------------------------------------------------------------
 
 def git(*argv: str) -> str:
@@ -655,30 +622,43 @@ def main() -> int:
                         help="admin URL of the PostgreSQL server for throwaway databases")
     parser.add_argument("--out", default=str(HERE / "out"),
                         help="where the logs, bench-table.{md,json} and raw JSON go")
+    parser.add_argument("--from-json", default=None, metavar="RAW",
+                        help="run nothing: print the table of an earlier pass's "
+                        "run_all-raw.json (and write bench-table.{md,json} from it)")
     args = parser.parse_args()
     out_dir = Path(args.out)
     log_dir = out_dir / "run_all"
     log_dir.mkdir(parents=True, exist_ok=True)
     todo = steps(args)
-    started = time.perf_counter()
-    load_before = os.getloadavg()
-    run_all(todo, args, log_dir)
-    wall = time.perf_counter() - started
+    if args.from_json:
+        meta = json.loads(Path(args.from_json).read_text())
+        by_key = {s["step"]: s for s in meta["steps"]}
+        for step in todo:
+            done = by_key.get(step.key, {})
+            step.status, step.seconds = done.get("status", "not run"), done.get("seconds", 0.0)
+            step.result = meta["results"].get(step.key)
+        meta.pop("results")
+    else:
+        started = time.perf_counter()
+        load_before = os.getloadavg()
+        run_all(todo, args, log_dir)
+        wall = time.perf_counter() - started
+        meta = {"date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "commit": git("rev-parse", "--short", "HEAD"),
+                "uncommitted_src": bool(git("status", "--short", "--", "src")),
+                "cpus": os.cpu_count(), "python": platform.python_version(),
+                "load_average_before": [round(x, 2) for x in load_before],
+                "load_average_after": [round(x, 2) for x in os.getloadavg()],
+                "wall_seconds": round(wall), "embedded_only": args.embedded_only,
+                "steps": [{"step": s.key, "command": s.command(), "status": s.status,
+                           "seconds": round(s.seconds, 1)} for s in todo]}
     table = build_table(todo, args)
-    meta = {"date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "commit": git("rev-parse", "--short", "HEAD"),
-            "uncommitted_src": bool(git("status", "--short", "--", "src")),
-            "cpus": os.cpu_count(), "python": platform.python_version(),
-            "load_average_before": [round(x, 2) for x in load_before],
-            "load_average_after": [round(x, 2) for x in os.getloadavg()],
-            "wall_seconds": round(wall), "embedded_only": args.embedded_only,
-            "steps": [{"step": s.key, "command": s.command(), "status": s.status,
-                       "seconds": round(s.seconds, 1)} for s in todo]}
     heading = (f"TrustBridge benchmarks, {meta['date']}, tree {meta['commit']}"
                f"{' + uncommitted src' if meta['uncommitted_src'] else ''}, {meta['cpus']} CPUs, "
-               f"load average {load_before[0]:.1f} before the run; whole pass {wall / 60:.1f} min"
-               f"\n/core s = per CPU second of the verifying process (server processes for "
-               f"HTTP; Node for EBSI); latencies are closed-loop at full load unless noted.")
+               f"load average {meta['load_average_before'][0]:.1f} before the run; whole pass "
+               f"{meta['wall_seconds'] / 60:.1f} min\n/core s = per CPU second of the verifying "
+               "process (server processes for HTTP; Node for EBSI); latencies are closed-loop "
+               "at full load unless noted.")
     print("\n" + heading + "\n")
     print(table.text())
     failed = [s for s in todo if s.status != "ok"]
@@ -688,8 +668,9 @@ def main() -> int:
                                             + table.markdown() + "\n")
     (out_dir / "bench-table.json").write_text(json.dumps({**meta, "rows": table.rows},
                                                          indent=1) + "\n")
-    (out_dir / "run_all-raw.json").write_text(json.dumps(
-        {**meta, "results": {s.key: s.result for s in todo}}, indent=1) + "\n")
+    if not args.from_json:
+        (out_dir / "run_all-raw.json").write_text(json.dumps(
+            {**meta, "results": {s.key: s.result for s in todo}}, indent=1) + "\n")
     print(f"\n(written: {out_dir}/bench-table.md, bench-table.json, run_all-raw.json; "
           f"logs in {log_dir}/)")
     return 1 if failed else 0
