@@ -60,6 +60,7 @@ NONE = "-"
 PG_ADMIN = os.environ.get("TRUSTBRIDGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 # registry_query.py keeps its generated data and filled SQLite stores here (same names)
 REGISTRY_CACHE = Path(tempfile.gettempdir()) / "trustbridge-bench-registry"
+STOP_GRACE_S = 20
 ORDER = ["crypto_limit", "resolve", "verify", "compare_ebsi", "floor", "scaling",
          "registry_query", "sync"]
 
@@ -76,6 +77,7 @@ class Step:
     timeout_s: float
     database: bool = False
     redis: bool = True
+    min_s: float = 20.0  # not started with less of the budget left (a quiet machine's time)
     status: str = "not run"
     seconds: float = 0.0
     result: Any = None
@@ -117,11 +119,12 @@ def steps(args: argparse.Namespace) -> list[Step]:
 
     def both(name: str, common_args: list[str], timeout: float, *, embedded_args: list[str]
              | None = None, pg_args: list[str] | None = None, database: bool = False,
-             redis: bool = True) -> None:
-        out.append(Step(name, name, common_args + (embedded_args or []), EMBEDDED, timeout))
+             redis: bool = True, min_s: float = 20.0) -> None:
+        out.append(Step(name, name, common_args + (embedded_args or []), EMBEDDED, timeout,
+                        min_s=min_s))
         if not args.embedded_only:
             out.append(Step(name, name, common_args + (pg_args or []), REDIS_PG, timeout,
-                            database=database, redis=redis))
+                            database=database, redis=redis, min_s=min_s))
 
     out.append(Step("crypto_limit", "crypto_limit", ["--seconds", "1", "--json"], NONE, 60))
     both("resolve", ["--n", "1000", "--web-n", "200", "--json"], 180)
@@ -142,7 +145,8 @@ def steps(args: argparse.Namespace) -> list[Step]:
     both("registry_query", ["--distinct", "1000", "--json"], 900 if args.full else 420,
          embedded_args=["--backend", "sqlite", "--sizes", ",".join(map(str, sqlite_sizes))],
          pg_args=["--backend", "postgresql", "--sizes", ",".join(map(str, pg_sizes))])
-    both("sync", ["--sizes", sync_size, "--json"], 420, pg_args=["--postgres", args.postgres])
+    both("sync", ["--sizes", sync_size, "--json"], 420, pg_args=["--postgres", args.postgres],
+         min_s=75 * args.sync_issuers / 100_000)
     wanted = set(args.only or ORDER)
     # the embedded default first, and the two 100k syncs (the longest steps, and the most
     # sensitive to other work on the machine) last: if the budget runs out, they go first
@@ -245,11 +249,12 @@ def run_all(todo: list[Step], args: argparse.Namespace, log_dir: Path) -> None:
         started = time.perf_counter()
         for i, step in enumerate(todo, 1):
             timeout = step.timeout_s
-            if args.budget_minutes > 0:
-                left = args.budget_minutes * 60 - (time.perf_counter() - started)
-                if left < 20:
-                    step.status = (f"not run: the run's {args.budget_minutes:g}-min budget was "
-                                   "used up (--budget-minutes 0: no budget)")
+            if args.budget_minutes > 0:  # STOP_GRACE_S kept for stopping and the table
+                left = args.budget_minutes * 60 - STOP_GRACE_S - (time.perf_counter() - started)
+                if left < step.min_s:
+                    step.status = (f"not run: {max(left, 0):.0f} s of the run's "
+                                   f"{args.budget_minutes:g}-min budget left, it needs "
+                                   f"~{step.min_s:.0f} s (--budget-minutes 0: no budget)")
                 timeout = min(timeout, left)
             if step.status != "not run":
                 print(f"== [{i}/{total}] {step.key}: {step.status}", flush=True)
