@@ -571,6 +571,8 @@ def registry_rows(t: Table, backends: list[str], args: argparse.Namespace) -> No
                     continue
                 done = ("store cached" if x.get("insert_s") is None
                         else f"filled in {x['insert_s']:.0f} s")
+                if x.get("cpu_ms") is not None:
+                    done += f"; {x['cpu_ms']:.2f} ms CPU/query (client + server process)"
                 t.add(sec, name, backend, workload, x["req_s"], "req/s", x["p50_ms"],
                       x["p95_ms"], x["p99_ms"],
                       f"{label}; {x['distinct']} distinct issuers, {x['accredited']} accredited;"
