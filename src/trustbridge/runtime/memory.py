@@ -1,15 +1,22 @@
 """Giving freed memory back to the OS: glibc malloc tuning for long-running serve workers.
 
 Why (issue 8, docs/soak.md): glibc raises its mmap threshold to the size of any mmapped
-block that is freed (up to 32 MiB). One request body, change-log page or sync batch of a few
-MiB -- a serving node handles them routinely -- is enough: in the soak the primary's
-threshold was 3.2 MiB (read with gdb) after the prefill, so every later buffer between
-128 KiB and 3.2 MiB came from the heap instead of a mapping of its own. Freed below blocks
-still in use, that memory stays resident (``free`` only gives back the top of the heap): on
-the Redis + PostgreSQL primary glibc's free bytes grew 9 -> 69 MiB in 200 s of load and the
-heap 88 -> 132 MiB, while its in-use bytes (62 MiB) and Python's objects (~213k) stayed
-flat. With the threshold fixed at 128 KiB (which also turns the adjustment off) the heap
-stayed at 79 MiB and RSS at +0.4 MiB/min under a similar load.
+block that is freed (up to 32 MiB); one body, log page or sync batch of a few MiB is enough
+(the soak's primary: 3.2 MiB after the prefill, read with gdb). From then on every block
+below it comes from the heap -- above all the 256 KiB buffer asyncio's selector transport
+allocates for each socket read and then shrinks to the bytes received (``recv(262144)``;
+the only block of 128 KiB or more strace saw: ~8 per request on Redis + PostgreSQL, where
+each request reads Redis and PostgreSQL replies). Carved from the heap and shrunk in place,
+those reads evidently leave holes later 256 KiB reads do not reuse: the heap grows and its
+free pages stay resident (``free`` only gives back the top of the heap): glibc's free bytes 9 ->
+69 MiB and the heap 88 -> 132 MiB in 200 s, while in-use bytes (62 MiB) and Python's
+objects (~213k) stayed flat. With the threshold fixed at 128 KiB (which also turns the
+adjustment off) the reads are mapped and unmapped, the heap stayed at 79 MiB and RSS flat.
+
+The price: a mapped read costs a mapping, a page fault and an unmap -- ~90 us more per
+small read on this (virtualised) machine, ~0.7 ms CPU per Redis + PostgreSQL request (~10 %).
+``TRUSTBRIDGE_MALLOC_MMAP_THRESHOLD_BYTES=0`` trades it back: the heap then fragments, and
+the periodic trim alone keeps RSS bounded (a saw-tooth of ~12 MiB at 60 s, ~75 req/s).
 
 Two measures, both no-ops where the C library is not glibc (musl, macOS):
 
