@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     # blocks of at least this many bytes get their own mapping, returned on free -- fixed, so
     # glibc no longer raises it after freeing one large block (0: glibc's dynamic default);
     # and free heap pages are given back to the OS (malloc_trim) every interval (0: never).
-    malloc_mmap_threshold_bytes: int = Field(default=128 * 1024, ge=0, le=32 * 1024 * 1024)
+    malloc_mmap_threshold_bytes: int = Field(default=512 * 1024, ge=0, le=32 * 1024 * 1024)
     malloc_trim_interval_seconds: float = Field(default=60.0, ge=0)
 
     # HTTP edge limits

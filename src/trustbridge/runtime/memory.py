@@ -13,10 +13,13 @@ free pages stay resident (``free`` only gives back the top of the heap): glibc's
 objects (~213k) stayed flat. With the threshold fixed at 128 KiB (which also turns the
 adjustment off) the reads are mapped and unmapped, the heap stayed at 79 MiB and RSS flat.
 
-The price: a mapped read costs a mapping, a page fault and an unmap -- ~90 us more per
-small read on this (virtualised) machine, ~0.7 ms CPU per Redis + PostgreSQL request (~10 %).
-``TRUSTBRIDGE_MALLOC_MMAP_THRESHOLD_BYTES=0`` trades it back: the heap then fragments, and
-the periodic trim alone keeps RSS bounded (a saw-tooth of ~12 MiB at 60 s, ~75 req/s).
+The default threshold is 512 KiB, not 128 KiB: mapped 256 KiB reads cost a mapping, a page
+fault and an unmap -- ~90 us more per read on this (virtualised) machine, ~20 % of a cached
+``POST /v1/verify`` (4,400 -> 5,500 per server CPU second at 512 KiB, same run). At 512 KiB
+the reads stay in the heap and the threshold still cannot drift up to 32 MiB (multi-MiB
+blocks keep their own mappings); the periodic trim returns what the reads leave free (soak:
+a saw-tooth of ~12 MiB at 60 s, flat trend). ``TRUSTBRIDGE_MALLOC_MMAP_THRESHOLD_BYTES=131072``
+gives the flattest heap at that CPU price; ``0`` keeps glibc's dynamic threshold.
 
 Two measures, both no-ops where the C library is not glibc (musl, macOS):
 
