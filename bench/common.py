@@ -123,6 +123,22 @@ def free_port() -> int:
         return port
 
 
+def wait_until_healthy(proc: subprocess.Popen[bytes], url: str, *, seconds: float, name: str,
+                       exited: Callable[[], str] = lambda: "") -> None:
+    """Poll ``url`` (http://127.0.0.1 only) until it answers; fail at once if ``proc`` exits
+    (``exited()`` says why, e.g. the tail of its log) or after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited: {exited()}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (http://127.0.0.1 only)
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{name} did not answer {url} within {seconds:g} s")
+
+
 class ServedApp:
     """``trustbridge serve`` in a subprocess on 127.0.0.1 (its own process: its own core).
 
@@ -146,17 +162,9 @@ class ServedApp:
             self.proc = subprocess.Popen([sys.executable, "-m", "trustbridge", "serve",
                                           "--log-level", "WARNING"], cwd=ROOT, env=self.env,
                                          stdout=subprocess.DEVNULL, stderr=log)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                err = self.log_path.read_text(errors="replace")
-                raise RuntimeError(f"trustbridge serve exited: {err[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.base}/health", timeout=1):  # noqa: S310 (http://127.0.0.1 only)
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("trustbridge serve did not answer /health within 60 s")
+        wait_until_healthy(self.proc, f"{self.base}/health", seconds=60, name="trustbridge serve",
+                           exited=lambda: self.log_path.read_text(errors="replace")[-2000:])
+        return self
 
     @property
     def pid(self) -> int:

@@ -35,7 +35,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -43,7 +42,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from common import ServedApp, free_port, process_cpu_seconds  # noqa: E402
+from common import ServedApp, free_port, process_cpu_seconds, wait_until_healthy  # noqa: E402
 from crypto_limit import measure  # noqa: E402
 from scaling import WRK_SCRIPT, check_and_warm, make_workload, request_bodies, wrk_peak  # noqa: E402
 
@@ -76,15 +75,9 @@ class FloorApp:
 
     def __enter__(self) -> FloorApp:
         self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(
-                        f"http://127.0.0.1:{self.port}/health", timeout=1):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("the floor app did not start")
+        wait_until_healthy(self.proc, f"http://127.0.0.1:{self.port}/health", seconds=30,
+                           name="the floor app")
+        return self
 
     @property
     def pid(self) -> int:
