@@ -147,7 +147,7 @@ def result_scope(settings: Settings) -> str:
     Cached reports are keyed on it, so two nodes on one Redis with different trust
     configuration (or a rolling upgrade's old and new release) never answer with each
     other's reports."""
-    material = {name: getattr(settings, name, None) for name in _REPORT_SETTINGS}
+    material = {name: getattr(settings, name) for name in _REPORT_SETTINGS}  # a typo fails
     material["version"] = __version__
     blob = json.dumps(material, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
