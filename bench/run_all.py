@@ -52,7 +52,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from common import throwaway_database  # noqa: E402
-from scaling import redis_command, throwaway_redis  # noqa: E402
+from scaling import git_output, redis_command, throwaway_redis  # noqa: E402
 
 EMBEDDED = "embedded"
 REDIS_PG = "Redis + PostgreSQL"
@@ -605,11 +605,6 @@ SECTIONS: list[tuple[str, Rows]] = [
 
 # -- main ------------------------------------------------------------------------------------
 
-def git(*argv: str) -> str:
-    done = subprocess.run(["git", *argv], cwd=ROOT, capture_output=True, text=True, check=False)
-    return done.stdout.strip()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -651,8 +646,8 @@ def main() -> int:
         run_all(todo, args, log_dir)
         wall = time.perf_counter() - started
         meta = {"date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "commit": git("rev-parse", "--short", "HEAD"),
-                "uncommitted_src": bool(git("status", "--short", "--", "src")),
+                "commit": git_output("rev-parse", "--short", "HEAD"),
+                "uncommitted_src": bool(git_output("status", "--short", "--", "src")),
                 "cpus": os.cpu_count(), "python": platform.python_version(),
                 "load_average_before": [round(x, 2) for x in load_before],
                 "load_average_after": [round(x, 2) for x in os.getloadavg()],

@@ -500,8 +500,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     counts = [int(c) for c in args.counts.split(",")]
     groups = [f"{args.alg}/{c}" for c in counts]
     results: dict[str, Any] = {"bench": "scaling", "machine_cpus": os.cpu_count(),
-                               "commit": _git("rev-parse", "--short", "HEAD"),
-                               "uncommitted_src": _git("status", "--short", "--", "src")
+                               "commit": git_output("rev-parse", "--short", "HEAD"),
+                               "uncommitted_src": git_output("status", "--short", "--", "src")
                                .splitlines(), "load_client": "python" if args.python_load or
                                not shutil.which("wrk") else "wrk", "half_client": args.client,
                                "connections": args.connections, "seconds": args.seconds,
@@ -539,7 +539,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
-def _git(*argv: str) -> str:
+def git_output(*argv: str) -> str:
     done = subprocess.run(["git", *argv], cwd=ROOT, capture_output=True, text=True, check=False)
     return done.stdout.strip()
 
