@@ -991,6 +991,21 @@ async def drive(world: World, tally: Tally, opts: Options, primary: ServedApp,
     return report(world, tally, opts, load_seconds, lost, memory, samples)
 
 
+async def mirror_log_seq(mirror: Client, kind: str, want: int, seconds: float) -> int:
+    """Poll the mirror's sync status (counted under ``kind``) until its change log reaches
+    ``want`` or ``seconds`` pass; the last sequence number it reported (-1: none)."""
+    deadline = time.monotonic() + seconds
+    seq = -1
+    while True:
+        answer = await mirror.call(kind, "GET", "/v1/registry/sync/status",
+                                   expect_status(200), label="mirror-status")
+        if answer.problem is None:
+            seq = int(answer.body["log"]["seq"])
+        if seq >= want or time.monotonic() >= deadline:
+            return seq
+        await asyncio.sleep(1.0)
+
+
 async def prefill(world: World, load: Load, opts: Options, mirror: Client | None) -> Json:
     """Push ``opts.prefill`` new TIs in large signed batches before the load, and wait for
     the mirror to apply them: the fixed-size memos registry writes fill (see
@@ -1038,14 +1053,7 @@ async def prefill(world: World, load: Load, opts: Options, mirror: Client | None
         head = await load.c.call("prefill", "GET", "/v1/registry/sync/status",
                                  expect_status(200), label="status")
         want = int(head.body["log"]["seq"]) if head.problem is None else 0
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            answer = await mirror.call("prefill", "GET", "/v1/registry/sync/status",
-                                       expect_status(200), label="mirror-status")
-            if answer.problem is None and int(answer.body["log"]["seq"]) >= want:
-                break
-            await asyncio.sleep(1.0)
-        out["mirror_caught_up"] = time.monotonic() < deadline
+        out["mirror_caught_up"] = await mirror_log_seq(mirror, "prefill", want, 180) >= want
     out["seconds"] = round(time.monotonic() - started, 1)
     if not opts.quiet:
         print(f"prefill: {out['changes']} registry changes in {out['batches']} batches, "
@@ -1081,16 +1089,7 @@ async def nothing_lost(world: World, load: Load, tally: Tally, log_before: int,
                  "writes_found": found, "log_before": log_before, "log_after": log_after}
     if mirror is None:
         return out
-    deadline = time.monotonic() + 60
-    mirror_seq = -1
-    while time.monotonic() < deadline:
-        answer = await mirror.call("sync", "GET", "/v1/registry/sync/status",
-                                   expect_status(200), label="mirror-status")
-        if answer.problem is None:
-            mirror_seq = int(answer.body["log"]["seq"])
-            if mirror_seq >= log_after:
-                break
-        await asyncio.sleep(1.0)
+    mirror_seq = await mirror_log_seq(mirror, "sync", log_after, 60)
     on_mirror = 0
     for did in world.batch_dids:
         answer = await load.accreditation(did, True, "mirror", client=mirror)
