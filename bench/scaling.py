@@ -156,14 +156,19 @@ def redis_command(port: int, command: bytes) -> bytes:
         return b""
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its live children (the supervisor and its workers)."""
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return pids
+
+
 def tree_runqueue_seconds(pid: int) -> float:
     """Seconds the main threads of ``pid`` and its live children spent runnable but waiting
     for a CPU (``/proc/<pid>/schedstat``, second field): time lost to other processes."""
     total = 0.0
-    pids = [pid]
-    with contextlib.suppress(OSError):
-        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    for p in pids:
+    for p in process_tree(pid):
         with contextlib.suppress(OSError, IndexError, ValueError):
             total += int(Path(f"/proc/{p}/schedstat").read_text().split()[1]) / 1e9
     return total
@@ -172,10 +177,9 @@ def tree_runqueue_seconds(pid: int) -> float:
 def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds of ``pid`` and its live children (the supervisor and its workers)."""
     total = _cpu(pid)
-    with contextlib.suppress(OSError):
-        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-            with contextlib.suppress(OSError):
-                total += _cpu(int(child))
+    for child in process_tree(pid)[1:]:
+        with contextlib.suppress(OSError):
+            total += _cpu(child)
     return total
 
 
