@@ -10,6 +10,10 @@ from typing import Any
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "microcred"
 OURS = ("ev-hv-safety", "adas-calibration")
 SHAPES = ("elm", "ob3", "flat")
+WRONG: list[Any] = [None, True, 0, -1, 1e308, 10**400, float("nan"), "", "x" * 100, [], [None],
+                    {}, {"id": []},
+                    [[[[]]]], {"en": {"en": {"en": 1}}}]
+"""Values of the wrong type or range, put in place of any value by the hostile tests."""
 
 
 def load(name: str) -> dict[str, Any]:
@@ -44,3 +48,15 @@ def replaced(credential: dict[str, Any], path: str, value: Any) -> dict[str, Any
     else:
         node[last] = value
     return doc
+
+
+def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key/index path into a JSON document, parents before children."""
+    found = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += paths(value, (*prefix, index))
+    return found

@@ -10,13 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.microcred.support import OURS, SHAPES, load
+from tests.microcred.support import OURS, SHAPES, WRONG, load, paths
 from trustbridge.microcred import evaluate_microcredential
 from trustbridge.microcred.values import MAX_TEXT
-
-WRONG: list[Any] = [None, True, 0, -1, 1e308, 10**400, float("nan"), "", "x" * 100, [], [None],
-                    {}, {"id": []},
-                    [[[[]]]], {"en": {"en": {"en": 1}}}]
 
 
 def deep(levels: int, leaf: Any = "x") -> Any:
@@ -24,17 +20,6 @@ def deep(levels: int, leaf: Any = "x") -> Any:
     for i in range(levels):
         node = [node] if i % 2 else {"id": node, "en": node, "noteLiteral": node}
     return node
-
-
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found += _paths(value, (*prefix, index))
-    return found
 
 
 def _set(doc: Any, path: tuple[Any, ...], value: Any) -> None:
@@ -52,7 +37,7 @@ def _assert_sane(credential: Any, required: bool) -> None:
 @pytest.mark.parametrize("shape", SHAPES)
 def test_every_value_replaced_by_every_wrong_type(shape: str) -> None:
     base = load(f"{OURS[0]}-{shape}")
-    for path in _paths(base):
+    for path in paths(base):
         for value in WRONG:
             doc = copy.deepcopy(base)
             _set(doc, path, value)
@@ -84,7 +69,7 @@ def test_huge_strings_are_cut_and_flagged() -> None:
 def test_deep_nesting_everywhere(levels: int) -> None:
     for shape in SHAPES:
         base = load(f"{OURS[1]}-{shape}")
-        for path in _paths(base)[:: max(1, len(_paths(base)) // 40)]:
+        for path in paths(base)[:: max(1, len(paths(base)) // 40)]:
             doc = copy.deepcopy(base)
             _set(doc, path, deep(levels))
             _assert_sane(doc, required=True)
