@@ -43,6 +43,16 @@ def ebsi_vectors() -> list[dict[str, Any]]:
     return [load(p) for p in sorted(EBSI.glob("*.json"))] if EBSI.is_dir() else []
 
 
+def ebsi_documents(vectors: list[dict[str, Any]]) -> dict[str, str]:
+    """What the EBSI vectors would fetch (DID documents, status lists), by URL."""
+    docs: dict[str, str] = {}
+    for v in vectors:
+        docs.update(v.get("offline_documents") or {})
+        if v.get("status_list"):
+            docs[v["status_list"]["url"]] = v["status_list"]["jwt"]
+    return docs
+
+
 def own_status_lists() -> dict[str, str]:
     lists: dict[str, str] = json.loads((OWN / "status-lists.json").read_text())
     return lists

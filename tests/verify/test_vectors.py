@@ -18,6 +18,7 @@ import pytest
 from tests.verify.support import (
     EBSI_SCHEMAS,
     StaticRegistry,
+    ebsi_documents,
     ebsi_vectors,
     failing_codes,
     input_of,
@@ -42,21 +43,12 @@ EBSI_REASON_TO_CODE = {
 }
 
 
-def _ebsi_docs(vectors: list[dict[str, Any]]) -> dict[str, str]:
-    docs: dict[str, str] = {}
-    for v in vectors:
-        docs.update(v.get("offline_documents") or {})
-        if v.get("status_list"):
-            docs[v["status_list"]["url"]] = v["status_list"]["jwt"]
-    return docs
-
-
 EBSI = ebsi_vectors()
 
 
 @pytest.mark.parametrize("vector", EBSI, ids=[v["name"] for v in EBSI])
 async def test_ebsi_vector(vector: dict[str, Any]) -> None:
-    verifier = make_verifier(docs=_ebsi_docs(EBSI), schema_dir=EBSI_SCHEMAS)
+    verifier = make_verifier(docs=ebsi_documents(EBSI), schema_dir=EBSI_SCHEMAS)
     policy = Policy(require_accredited_issuer=False)
     report = await verifier.verify(input_of(vector, policy))
     expected = vector["expected"]

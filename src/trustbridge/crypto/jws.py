@@ -40,6 +40,9 @@ _ECDSA: dict[str, tuple[str, type[hashes.HashAlgorithm], int]] = {
     "ES256K": ("secp256k1", hashes.SHA256, 32),
     "ES384": ("secp384r1", hashes.SHA384, 48),
 }
+# Built once: the signature algorithm objects are immutable and every verification needs one.
+_ECDSA_SIGNATURE: dict[str, ec.ECDSA] = {alg: ec.ECDSA(digest())
+                                         for alg, (_, digest, _) in _ECDSA.items()}
 _CURVE_CLASSES: dict[str, type[ec.EllipticCurve]] = {
     "ES256": ec.SECP256R1, "ES256K": ec.SECP256K1, "ES384": ec.SECP384R1}
 
@@ -126,13 +129,13 @@ def verify_jws(jws: CompactJWS, key: PublicKey, *,
         if isinstance(key, ed25519.Ed25519PublicKey):
             key.verify(jws.signature, jws.signing_input)
         elif isinstance(key, ec.EllipticCurvePublicKey):
-            _, digest, size = _ECDSA[alg]
+            size = _ECDSA[alg][2]
             # RFC 7518 §3.4: the signature is r || s, each exactly ``size`` bytes.
             if len(jws.signature) != 2 * size:
                 raise SignatureError(f"{alg} signatures are {2 * size} bytes")
             r = int.from_bytes(jws.signature[:size], "big")
             s = int.from_bytes(jws.signature[size:], "big")
-            key.verify(encode_dss_signature(r, s), jws.signing_input, ec.ECDSA(digest()))
+            key.verify(encode_dss_signature(r, s), jws.signing_input, _ECDSA_SIGNATURE[alg])
         else:
             key.verify(jws.signature, jws.signing_input, _rsa_padding(alg), hashes.SHA256())
     except InvalidSignature as exc:

@@ -47,19 +47,27 @@ def _no_constants(name: str) -> Any:
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate member {key!r}")
-        out[key] = value
+    out = dict(pairs)  # built in C; a duplicate shows as a shorter dict
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate member {key!r}")
+            seen.add(key)
     return out
+
+
+# One decoder for every call: ``json.loads`` with hooks builds a new JSONDecoder each time.
+_DECODER = json.JSONDecoder(parse_constant=_no_constants, object_pairs_hook=_no_duplicates)
 
 
 def strict_loads(text: str | bytes) -> Any:
     """``json.loads`` refusing NaN/Infinity and duplicate members (raises ``ValueError``).
 
     Callers bound the nesting depth first (``depth_exceeds``)."""
-    return json.loads(text, parse_constant=_no_constants, object_pairs_hook=_no_duplicates)
+    if isinstance(text, bytes | bytearray):  # as json.loads: detect the UTF flavour
+        text = text.decode(json.detect_encoding(text), "surrogatepass")
+    return _DECODER.decode(text)
 
 
 def parse_strict_json(raw: bytes, *, code: str, max_depth: int = MAX_DEPTH) -> Any:

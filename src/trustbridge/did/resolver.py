@@ -289,6 +289,17 @@ class CachingResolver:
 
     # -- dereferencing ----------------------------------------------------------------------
 
+    def dereference_memo(self, did_url: str, relationship: str | None = None
+                         ) -> VerificationMethod | None:
+        """What ``dereference`` would answer, when it is remembered (did:key/did:jwk URLs
+        dereferenced before); None otherwise. Never resolves, never raises: callers with a
+        hit skip the await."""
+        memo_key = (did_url, relationship)
+        hit = self._pure_methods.get(memo_key)
+        if hit is not None:
+            self._pure_methods.move_to_end(memo_key)
+        return hit
+
     async def dereference(self, did_url: str, *,
                           relationship: str | None = None) -> VerificationMethod:
         """The verification method ``did_url`` names; ``DIDError`` when it is not there, or
@@ -297,9 +308,8 @@ class CachingResolver:
             raise ValueError(f"unknown verification relationship {relationship!r}")
         pure = did_url.startswith(PURE_METHOD_PREFIXES)
         if pure:
-            hit = self._pure_methods.get((did_url, relationship))
+            hit = self.dereference_memo(did_url, relationship)
             if hit is not None:
-                self._pure_methods.move_to_end((did_url, relationship))
                 return hit
         parsed = parse_did_url(did_url)
         if parsed.path or parsed.query is not None:

@@ -273,6 +273,44 @@ class JwtVcFormat:
                                          resolver, relationship="assertionMethod", typs=typs)
         return result, header, payload
 
+    def credential_proof_now(self, parsed: ParsedCredential, resolver: Any
+                             ) -> CheckResult | None:
+        """``check_credential_proof`` without awaiting, or None when the issuer's DID must
+        be resolved first (the pipeline then awaits the full check)."""
+        return self._proof_now(CREDENTIAL_PROOF, parsed.proof_material, parsed.header,
+                               parsed.issuer, resolver, relationship="assertionMethod",
+                               typs=VC_TYPS)
+
+    def presentation_proof_now(self, parsed: ParsedPresentation, resolver: Any
+                               ) -> CheckResult | None:
+        """``check_presentation_proof`` without awaiting, or None (as above, for the holder)."""
+        return self._proof_now(PRESENTATION_PROOF, parsed.proof_material, parsed.header,
+                               parsed.holder, resolver, relationship="authentication",
+                               typs=VP_TYPS)
+
+    def _proof_now(
+        self,
+        check: str,
+        jws: Any,
+        header: Mapping[str, Any],
+        signer: str | None,
+        resolver: Any,
+        *,
+        relationship: Literal["assertionMethod", "authentication"],
+        typs: frozenset[str],
+    ) -> CheckResult | None:
+        """Steps 1-7 when nothing needs resolving: the header fails on its own, or the
+        resolver holds the key in memory (did:key/did:jwk, ``dereference_memo``). Hot path:
+        an uncached verification's proofs then cost no task, timer or event-loop turn."""
+        kid = self._proof_kid(check, header, signer, typs)
+        if isinstance(kid, CheckResult):
+            return kid
+        memo = getattr(resolver, "dereference_memo", None)
+        method = memo(kid, relationship) if memo is not None else None
+        if method is None:
+            return None
+        return self._proof_result(check, jws, method, kid, header.get("alg"))
+
     async def _check_proof(
         self,
         check: str,
@@ -284,6 +322,29 @@ class JwtVcFormat:
         relationship: Literal["assertionMethod", "authentication"],
         typs: frozenset[str],
     ) -> CheckResult:
+        kid = self._proof_kid(check, header, signer, typs)
+        if isinstance(kid, CheckResult):
+            return kid
+        # 6. Dereference the kid with the right verification relationship.
+        if resolver is None:
+            return CheckResult.error(check, "did.resolver_unavailable",
+                                     "no DID resolver is configured", kid=kid)
+        try:
+            method = await resolver.dereference(kid, relationship=relationship)
+        except DIDError as exc:
+            reason = getattr(exc, "error", None) or "unresolvable"
+            if getattr(exc, "transient", False):
+                return CheckResult.error(check, "did.unresolvable",
+                                         f"the signer's DID could not be resolved now: {reason}",
+                                         kid=kid, error=reason)
+            return CheckResult.failed(check, "kid.unresolvable",
+                                      f"the kid is not a {relationship} key of the signer: "
+                                      f"{reason}", kid=kid, error=reason)
+        return self._proof_result(check, jws, method, kid, header.get("alg"))
+
+    def _proof_kid(self, check: str, header: Mapping[str, Any], signer: str | None,
+                   typs: frozenset[str]) -> CheckResult | str:
+        """Steps 1-5, from the header alone: the failed check, or the signer's absolute kid."""
         alg = header.get("alg")
         # 1. Algorithm allow-list (RFC 8725 §3.1/§3.2): never "none", never HMAC.
         if not isinstance(alg, str) or alg not in self.allowed_algs:
@@ -321,21 +382,11 @@ class JwtVcFormat:
             return CheckResult.failed(check, "kid.did_mismatch",
                                       "the kid belongs to a different DID than the signer",
                                       kid=kid, signer=signer)
-        # 6. Dereference the kid with the right verification relationship.
-        if resolver is None:
-            return CheckResult.error(check, "did.resolver_unavailable",
-                                     "no DID resolver is configured", kid=kid)
-        try:
-            method = await resolver.dereference(kid, relationship=relationship)
-        except DIDError as exc:
-            reason = getattr(exc, "error", None) or "unresolvable"
-            if getattr(exc, "transient", False):
-                return CheckResult.error(check, "did.unresolvable",
-                                         f"the signer's DID could not be resolved now: {reason}",
-                                         kid=kid, error=reason)
-            return CheckResult.failed(check, "kid.unresolvable",
-                                      f"the kid is not a {relationship} key of the signer: "
-                                      f"{reason}", kid=kid, error=reason)
+        return kid
+
+    def _proof_result(self, check: str, jws: Any, method: Any, kid: str, alg: Any
+                      ) -> CheckResult:
+        """Steps 6 (the key of the dereferenced method) and 7 (the signature), no I/O."""
         try:
             key = public_key_of(method)
         except Exception as exc:  # unusable key material in the signer's own DID document

@@ -262,6 +262,16 @@ class Verifier:
         return pick_format(obj, self.formats)
 
 
+def _proof_crashed(check: str, exc: Exception) -> CheckResult:
+    """A proof check that raised: a ``TrustBridgeError`` keeps its code; anything else is a
+    format bug, logged, and must not turn hostile input into a 500 (or a "valid")."""
+    if isinstance(exc, TrustBridgeError):
+        return CheckResult.error(check, exc.code, exc.message)
+    log.exception("proof check crashed")
+    return CheckResult.error(check, "proof.unexpected_error",
+                             f"the proof check failed unexpectedly: {type(exc).__name__}")
+
+
 class _Run:
     """One verification: parsed inputs, fetched facts, results."""
 
@@ -306,35 +316,40 @@ class _Run:
         for raw in raws:
             self.credentials.append(self._parse_credential(raw))
 
-        # Facts: proofs (DID resolution) and per-credential facts, all at once.
+        # Facts: proofs (DID resolution) and per-credential facts, all at once. A proof whose
+        # key is already in memory is checked on the spot (no task, timer or loop turn).
         limit = self.v.config.fact_timeout_seconds
-        vp_proof: Awaitable[CheckResult] | None = None
+        resolver = self.v.resolver
+        vp_proof: CheckResult | Awaitable[CheckResult] | None = None
         if pp is not None and pp_format is not None:
-            vp_proof = self._timed_proof(
+            vp_proof = self._proof_now(PRESENTATION_PROOF, pp_format, pp) or self._timed_proof(
                 PRESENTATION_PROOF,
-                pp_format.check_presentation_proof(pp, self.v.resolver, challenge=self.inp.nonce,
+                pp_format.check_presentation_proof(pp, resolver, challenge=self.inp.nonce,
                                                    domain=self.inp.audience, at=self.at),
                 limit)
         parsed = [c for c in self.credentials if isinstance(c, ParsedCredential)]
-        proof_tasks = [self._timed_proof(
-            CREDENTIAL_PROOF,
-            self.v.format_for(c.raw).check_credential_proof(c, self.v.resolver, at=self.at),
-            limit) for c in parsed]
+        proofs: list[CheckResult | Awaitable[CheckResult]] = []
+        for c in parsed:
+            fmt = self.v.format_for(c.raw)
+            proofs.append(self._proof_now(CREDENTIAL_PROOF, fmt, c) or self._timed_proof(
+                CREDENTIAL_PROOF, fmt.check_credential_proof(c, resolver, at=self.at), limit))
+        if vp_proof is not None:
+            proofs.append(vp_proof)
         # One flat gather (each awaitable becomes one task); a policy that needs no facts
         # (no status, schema or registry) gets its empty facts without a task each.
         needs_facts = (self.policy.check_status or self.policy.check_schema
                        or self.policy.require_accredited_issuer)
-        fact_tasks = [self._facts_for(c) for c in parsed] if needs_facts else []
-        steps: list[Awaitable[Any]] = [*proof_tasks, *fact_tasks]
-        if vp_proof is not None:
-            steps.append(vp_proof)
-        done = await asyncio.gather(*steps)
+        steps: list[Awaitable[Any]] = [p for p in proofs if not isinstance(p, CheckResult)]
+        if needs_facts:
+            steps += [self._facts_for(c) for c in parsed]
+        done = iter(await asyncio.gather(*steps) if steps else ())
+        proof_results = [p if isinstance(p, CheckResult) else next(done) for p in proofs]
         count = len(parsed)
-        cred_proofs: list[CheckResult] = list(done[:count])
+        cred_proofs: list[CheckResult] = proof_results[:count]
         cred_facts: list[CredentialFacts] = (
-            list(done[count:2 * count]) if needs_facts
+            list(done) if needs_facts
             else [CredentialFacts(status=(), schemas=(), trust=None)] * count)
-        vp_proof_result: CheckResult | None = done[-1] if vp_proof is not None else None
+        vp_proof_result: CheckResult | None = proof_results[-1] if vp_proof is not None else None
 
         # Presentation-level checks (steps 2 and 4).
         if pp is not None and vp_proof_result is not None:
@@ -375,6 +390,20 @@ class _Run:
             return CheckResult.error(checks.STRUCTURE, "format.unexpected_error",
                                      f"the credential could not be parsed: {type(exc).__name__}")
 
+    def _proof_now(self, check: str, fmt: CredentialFormat,
+                   parsed: ParsedCredential | ParsedPresentation) -> CheckResult | None:
+        """The proof check without awaiting, when the format offers it (``*_proof_now``) and
+        needs no I/O for it; None means: await the full check."""
+        now = getattr(fmt, "presentation_proof_now" if check == PRESENTATION_PROOF
+                      else "credential_proof_now", None)
+        if now is None:
+            return None
+        try:
+            result: CheckResult | None = now(parsed, self.v.resolver)
+        except Exception as exc:
+            return _proof_crashed(check, exc)
+        return result
+
     async def _timed_proof(self, check: str, coro: Awaitable[CheckResult], limit: float
                            ) -> CheckResult:
         try:
@@ -382,12 +411,8 @@ class _Run:
         except TimeoutError:
             return CheckResult.error(check, "did.timeout",
                                      f"resolving the signer's key took longer than {limit} s")
-        except TrustBridgeError as exc:
-            return CheckResult.error(check, exc.code, exc.message)
-        except Exception as exc:  # a format bug must not turn hostile input into a 500
-            log.exception("proof check crashed")
-            return CheckResult.error(check, "proof.unexpected_error",
-                                     f"the proof check failed unexpectedly: {type(exc).__name__}")
+        except Exception as exc:
+            return _proof_crashed(check, exc)
 
     # -- per-credential checks ------------------------------------------------------------
 
