@@ -12,7 +12,11 @@ each, under a Spanish TAO accredited by an EU RootTAO) in signed batches of
            one transaction per batch.
 
 Signing the N accreditations is done before the clock starts. The report gives
-seconds, issuers/s and the growth factor from the previous size (linear ~= size ratio).
+seconds, issuers/s and the growth factor from the previous size (linear ~= size ratio),
+and the CPU seconds of each phase (the wall time is noisy on a shared machine): this
+process (both nodes and the client), the signature worker processes, the PostgreSQL
+backends of the two databases and Redis (``REDIS_URL``, shared by both nodes), and their
+sum (``server_cpu_s``, the "CPU s" columns).
 
     python bench/sync.py [--sizes 1000,5000] [--batch-size 5000]
     python bench/sync.py --sizes 1000,10000,100000   # the issue's sizes (100k: minutes)
@@ -22,10 +26,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +41,12 @@ from aiohttp.test_utils import TestServer
 
 from trustbridge.api import create_app
 from trustbridge.config import Settings
+from trustbridge.registry import signature_pool
 from trustbridge.registry.batch import BATCH_TYP
 from trustbridge.registry.signed import NodeKey, sign_compact
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import throwaway_database
+from common import process_cpu_seconds, throwaway_database
 
 SCHEMA = "https://api-pilot.ebsi.eu/trusted-schemas-registry/v3/schemas/0xbench"
 TYPES = ["VerifiableCredential", "VerifiableAttestation", "MicroCredential"]
@@ -57,6 +65,58 @@ def accreditation(by: NodeKey, subject: str, kind: str, root: str,
                       "credentialSubject": {"id": subject, "accreditedFor": [grant]}}}
     return {"jwt": sign_compact(payload, by.private_key, kid=by.kid, typ="JWT"),
             "issuerType": kind, "tao": by.did, "rootTao": root}
+
+
+def _cpu_of(pids: list[int]) -> dict[int, float]:
+    out: dict[int, float] = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):  # gone since (or a server on another machine)
+            out[pid] = process_cpu_seconds(pid)
+    return out
+
+
+async def cpu_snapshot(admin: str | None, databases: list[str]) -> dict[str, Any]:
+    """Cumulative CPU seconds of everything that does a sync's work: this process (both
+    nodes and the client), the signature worker processes, the PostgreSQL backends serving
+    ``databases`` and Redis (``REDIS_URL``), keyed by pid where processes come and go."""
+    pool = signature_pool._pool  # the bench reads its workers' pids
+    workers = _cpu_of(list(pool._processes or {}) if pool is not None else [])
+    backends: dict[int, float] = {}
+    if admin and databases:
+        import asyncpg
+
+        conn = await asyncpg.connect(admin)
+        try:
+            rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = ANY($1)",
+                                    databases)
+        finally:
+            await conn.close()
+        backends = _cpu_of([row["pid"] for row in rows])
+    redis_s = None
+    if url := os.environ.get("REDIS_URL"):
+        import redis.asyncio as aioredis
+
+        client = aioredis.Redis.from_url(url)
+        try:
+            info = await client.info("cpu")
+        finally:
+            await client.aclose()
+        redis_s = float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
+    return {"process": time.process_time(), "workers": workers, "postgres": backends,
+            "redis": redis_s}
+
+
+def cpu_spent(start: dict[str, Any], end: dict[str, Any]) -> dict[str, float]:
+    """CPU seconds per part between two ``cpu_snapshot``s (a process that began in between
+    counts from 0) and their sum, ``server_cpu_s``."""
+    out = {"process_cpu_s": end["process"] - start["process"],
+           "workers_cpu_s": sum(v - start["workers"].get(pid, 0.0)
+                                for pid, v in end["workers"].items()),
+           "postgres_cpu_s": sum(v - start["postgres"].get(pid, 0.0)
+                                 for pid, v in end["postgres"].items()),
+           "redis_cpu_s": (end["redis"] - start["redis"]) if end["redis"] is not None else 0.0}
+    out["server_cpu_s"] = sum(out.values())
+    return {k: round(v, 2) for k, v in out.items()}
 
 
 def batch(registry: NodeKey, sequence: int, changes: list[dict[str, Any]]) -> str:
@@ -86,15 +146,19 @@ async def run_size(n: int, batch_size: int, postgres: str | None) -> dict[str, A
     t0 = time.perf_counter()
     overrides, batches = prepare(n, batch_size)
     prepared = time.perf_counter() - t0
+    # unique names: another run on the same server (run_all, another checkout) must not
+    # drop or collide with this run's databases
+    run = uuid.uuid4().hex[:8]
+    databases = [f"tb_bench_sync_{run}_{i}" for i in range(2)] if postgres else []
     with tempfile.TemporaryDirectory() as tmp:
         servers: list[TestServer] = []
         try:
-            urls = []
+            urls: list[str] = []
             for i in range(2):
                 extra: dict[str, Any] = dict(overrides)
                 if postgres:
-                    extra["database_url"] = await throwaway_database(postgres, f"tb_bench_sync_{i}",
-                                                      create=True)
+                    extra["database_url"] = await throwaway_database(postgres, databases[i],
+                                                                     create=True)
                 if urls:
                     extra["sync_mirror_peers"] = [urls[0]]
                     # Measured apart: with a shared Redis the mirror would otherwise pull on
@@ -108,6 +172,7 @@ async def run_size(n: int, batch_size: int, postgres: str | None) -> dict[str, A
                 urls.append(str(server.make_url("")).rstrip("/"))
             timeout = aiohttp.ClientTimeout(total=3600)
             async with aiohttp.ClientSession(timeout=timeout) as session:
+                cpu0 = await cpu_snapshot(postgres, databases)
                 start = time.perf_counter()
                 for jws in batches:
                     async with session.post(f"{urls[0]}/v1/registry/batches", data=jws,
@@ -116,10 +181,12 @@ async def run_size(n: int, batch_size: int, postgres: str | None) -> dict[str, A
                         if r.status != 200:
                             raise RuntimeError(f"push refused: {r.status} {body}")
                 push = time.perf_counter() - start
+                cpu1 = await cpu_snapshot(postgres, databases)
                 sync = servers[1].app["services"].components["sync"]
                 start = time.perf_counter()
                 [result] = await sync.mirror_all()
                 mirror = time.perf_counter() - start
+                cpu2 = await cpu_snapshot(postgres, databases)
                 if result.status != "applied":
                     raise RuntimeError(f"mirror refused: {result.to_json()}")
                 async with session.get(f"{urls[1]}/v1/registry/sync/status") as r:
@@ -128,12 +195,13 @@ async def run_size(n: int, batch_size: int, postgres: str | None) -> dict[str, A
             for server in servers:
                 await server.close()
             if postgres:
-                for i in range(2):
-                    await throwaway_database(postgres, f"tb_bench_sync_{i}", create=False)
+                for name in databases:
+                    await throwaway_database(postgres, name, create=False)
     return {"issuers": n, "batches": len(batches), "prepare_s": round(prepared, 2),
             "push_s": round(push, 2), "mirror_s": round(mirror, 2),
             "push_per_s": round(n / push), "mirror_per_s": round(n / mirror),
-            "log_entries": status["log"]["seq"]}
+            "log_entries": status["log"]["seq"],
+            "push_cpu": cpu_spent(cpu0, cpu1), "mirror_cpu": cpu_spent(cpu1, cpu2)}
 
 
 async def main() -> int:
@@ -149,8 +217,8 @@ async def main() -> int:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     rows: list[dict[str, Any]] = []
-    print(f"{'issuers':>8} {'batches':>7} {'push s':>8} {'/s':>7} {'mirror s':>9} {'/s':>7} "
-          f"{'growth (push, mirror) vs previous':>34}", flush=True)
+    print(f"{'issuers':>8} {'batches':>7} {'push s':>8} {'/s':>7} {'CPU s':>6} {'mirror s':>9} "
+          f"{'/s':>7} {'CPU s':>6} {'growth (push, mirror) vs previous':>34}", flush=True)
     for n in sizes:
         row = await run_size(n, args.batch_size, args.postgres)
         growth = ""
@@ -161,7 +229,14 @@ async def main() -> int:
                       f"for x{n / prev['issuers']:.0f} issuers")
         rows.append(row)
         print(f"{n:>8} {row['batches']:>7} {row['push_s']:>8} {row['push_per_s']:>7} "
-              f"{row['mirror_s']:>9} {row['mirror_per_s']:>7} {growth:>34}", flush=True)
+              f"{row['push_cpu']['server_cpu_s']:>6} {row['mirror_s']:>9} "
+              f"{row['mirror_per_s']:>7} {row['mirror_cpu']['server_cpu_s']:>6} {growth:>34}",
+              flush=True)
+    for row in rows:
+        for phase in ("push", "mirror"):
+            parts = ", ".join(f"{k.removesuffix('_cpu_s')} {v}" for k, v in
+                              row[f"{phase}_cpu"].items() if k != "server_cpu_s")
+            print(f"{row['issuers']} issuers, {phase} CPU s: {parts}", flush=True)
     if args.json:
         print(json.dumps(rows, indent=2))
     return 0
