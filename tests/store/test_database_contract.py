@@ -65,3 +65,37 @@ async def test_unknown_scheme_is_input_error() -> None:
 
     with pytest.raises(InputError):
         await open_database("mysql://nope")
+
+
+async def test_insert_rows_bulk_loads_in_column_order(db: Database) -> None:
+    async with db.transaction() as tx:
+        await tx.insert_rows("node_state", ("value", "key"),
+                             [(str(i), f"bulk{i:03d}") for i in range(300)])
+        await tx.insert_rows("node_state", ("key", "value"), [])
+    await db.insert_rows("node_state", ("key", "value"), [("bulk300", "own transaction")])
+    rows = await db.fetch("SELECT key, value FROM node_state WHERE key LIKE ? ORDER BY key",
+                          "bulk%")
+    assert rows == [{"key": f"bulk{i:03d}", "value": str(i)} for i in range(300)] + [
+        {"key": "bulk300", "value": "own transaction"}]
+
+
+async def test_insert_rows_with_a_bad_row_in_the_middle_leaves_nothing(db: Database) -> None:
+    """COPY (PostgreSQL) and executemany (SQLite) fail the whole transaction on one bad row:
+    the rows before it, and earlier statements, are rolled back too."""
+    await db.execute("INSERT INTO node_state (key, value) VALUES (?, ?)", "bulk150", "old")
+    with pytest.raises(Exception):  # noqa: B017 - each driver raises its own integrity error
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO node_state (key, value) VALUES (?, ?)", "before", "1")
+            await tx.insert_rows("node_state", ("key", "value"),
+                                 [(f"bulk{i:03d}", "new") for i in range(300)])
+    assert await db.fetch("SELECT key, value FROM node_state WHERE key LIKE ? OR key = ?",
+                          "bulk%", "before") == [{"key": "bulk150", "value": "old"}]
+
+
+@pytest.mark.parametrize(("table", "columns"), [("node_state; DROP TABLE x", ("key",)),
+                                                ("node_state", ("key", "value) --"))])
+async def test_insert_rows_refuses_names_that_are_not_identifiers(
+        db: Database, table: str, columns: tuple[str, ...]) -> None:
+    with pytest.raises(ValueError, match="identifier"):
+        async with db.transaction() as tx:
+            await tx.insert_rows(table, columns, [("a",) * len(columns)])

@@ -178,14 +178,13 @@ class RegistryWriter:
         self.affected.update(r.did for r in records)
         top = await self.tx.fetchrow("SELECT COALESCE(MAX(seq), 0) AS top FROM registry_issuers")
         start = int(top["top"]) + 1 if top else 1
-        await self.tx.executemany(
-            "INSERT INTO registry_issuers (seq, did, name, name_key, country, revoked, epoch) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        await self.tx.insert_rows(
+            "registry_issuers", ("seq", "did", "name", "name_key", "country", "revoked", "epoch"),
             [(start + i, r.did, r.name, _name_key(r.name), r.country, int(r.revoked), epoch)
              for i, r in enumerate(records)])
-        await self.tx.executemany(
-            "INSERT INTO registry_attributes (did, id, position, body, issuer_type, tao, "
-            "root_tao) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        await self.tx.insert_rows(
+            "registry_attributes",
+            ("did", "id", "position", "body", "issuer_type", "tao", "root_tao"),
             [(a.did, a.id, n + 1, a.body, a.issuer_type, a.tao, a.root_tao)
              for r in records for n, a in enumerate(r.attributes)])
 

@@ -75,9 +75,8 @@ class SyncStore:
 
     @staticmethod
     async def append(tx: Transaction, entries: list[LogEntry]) -> None:
-        await tx.executemany(
-            "INSERT INTO registry_log (seq, change, origin, prev_hash, entry_hash) "
-            "VALUES (?, ?, ?, ?, ?)",
+        await tx.insert_rows(
+            "registry_log", ("seq", "change", "origin", "prev_hash", "entry_hash"),
             [(e.seq, e.change_jcs.decode("utf-8") if e.change_jcs is not None
               else json.dumps(e.change, separators=(",", ":")),
               json.dumps(e.origin, separators=(",", ":")), e.prev_hash, e.entry_hash)

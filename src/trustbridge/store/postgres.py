@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 
 from trustbridge.errors import InfrastructureError
-from trustbridge.store.interface import Row, Transaction
+from trustbridge.store.interface import Row, Transaction, insert_sql
 from trustbridge.store.migrations import MIGRATIONS, for_dialect
 
 _MIGRATION_LOCK = 0x7472757374  # "trust"
@@ -51,6 +51,12 @@ class _PgTx:
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         await self._c.executemany(_pg(sql), rows)
+
+    async def insert_rows(self, table: str, columns: Sequence[str],
+                          rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            insert_sql(table, columns)  # the same identifier check as SQLite's INSERT
+            await self._c.copy_records_to_table(table, records=rows, columns=list(columns))
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         return [dict(r) for r in await self._c.fetch(_pg(sql), *args)]
@@ -95,6 +101,11 @@ class PostgresDatabase:
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         async with self.transaction() as tx:
             await tx.executemany(sql, rows)
+
+    async def insert_rows(self, table: str, columns: Sequence[str],
+                          rows: Sequence[Sequence[Any]]) -> None:
+        async with self.transaction() as tx:
+            await tx.insert_rows(table, columns, rows)
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         async with self._acquire() as conn:

@@ -16,7 +16,7 @@ from typing import Any
 import aiosqlite
 
 from trustbridge.errors import InfrastructureError
-from trustbridge.store.interface import Row, Transaction
+from trustbridge.store.interface import Row, Transaction, insert_sql
 from trustbridge.store.migrations import MIGRATIONS, for_dialect
 
 CACHE_KIB = 64 * 1024
@@ -38,6 +38,11 @@ class _SQLiteTx:
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         await self._c.executemany(sql, rows)
+
+    async def insert_rows(self, table: str, columns: Sequence[str],
+                          rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            await self._c.executemany(insert_sql(table, columns), rows)
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         # One trip to the connection's thread (execute, fetch all, close happen there):
@@ -133,6 +138,11 @@ class SQLiteDatabase:
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         async with self.transaction() as tx:
             await tx.executemany(sql, rows)
+
+    async def insert_rows(self, table: str, columns: Sequence[str],
+                          rows: Sequence[Sequence[Any]]) -> None:
+        async with self.transaction() as tx:
+            await tx.insert_rows(table, columns, rows)
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         async with self._lock:
