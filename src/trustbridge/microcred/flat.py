@@ -45,6 +45,13 @@ GRADE = ("grade", "gradeAchieved")
 STACKABILITY = ("integrationStackability", "stackability", "stackable")
 FURTHER = ("furtherInformation", "additionalInformation", "moreInformation")
 ISSUED = ("dateIssued", "awardingDate", "issued")
+_RANK: dict[str, tuple[tuple[str, ...], int]] = {
+    key: (keys, rank)
+    for keys in (TITLE, OUTCOMES, SKILLS, ECTS, HOURS, DURATION, EQF, QF_EHEA, NQF, ASSESSMENT,
+                 PARTICIPATION, QUALITY, AWARDING, PREREQUISITES, SUPERVISION, GRADE,
+                 STACKABILITY, FURTHER, ISSUED)
+    for rank, key in enumerate(keys)}
+"""Each flat property name: its group (no name is in two) and its place in the group."""
 
 
 def first(node: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
@@ -54,6 +61,21 @@ def first(node: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
         if value is not None:
             return value
     return None
+
+
+def _properties(node: Mapping[str, Any]) -> dict[tuple[str, ...], Any]:
+    """``first(node, keys)`` for every flat property group at once, keyed by the group:
+    one pass over the node's keys instead of a lookup of each of ~60 names."""
+    found: dict[tuple[str, ...], Any] = {}
+    ranks: dict[tuple[str, ...], int] = {}
+    for key, value in node.items():
+        hit = _RANK.get(key)
+        if hit is not None and value is not None:
+            keys, rank = hit
+            if keys not in found or rank < ranks[keys]:
+                found[keys] = value
+                ranks[keys] = rank
+    return found
 
 
 def outcome(value: Any) -> RawOutcome | None:
@@ -109,35 +131,36 @@ def texts(value: Any) -> list[str]:
 
 def apply_properties(node: Mapping[str, Any], draft: Draft) -> None:
     """Fill the draft's still-empty elements from flat Annex I properties on ``node``."""
-    draft.title = draft.title or text(first(node, TITLE))
+    got = _properties(node)
+    draft.title = draft.title or text(got.get(TITLE))
     draft.description = draft.description or text(node.get("description"))
     if not draft.outcomes:
-        draft.outcomes = [o for item in items(first(node, OUTCOMES)) if (o := outcome(item))]
-        loose = [s for item in items(first(node, SKILLS)) if (s := skill(item, esco=True))]
+        draft.outcomes = [o for item in items(got.get(OUTCOMES)) if (o := outcome(item))]
+        loose = [s for item in items(got.get(SKILLS)) if (s := skill(item, esco=True))]
         if loose:
             draft.outcomes.append(RawOutcome(skills=loose))
     workload = mapping(node.get("workload"))
     if draft.ects is None:
-        draft.ects = first(node, ECTS)
+        draft.ects = got.get(ECTS)
         if draft.ects is None and workload is not None:
             draft.ects = first(workload, ECTS)
     if draft.hours is None:
-        raw_hours = first(node, HOURS)
+        raw_hours = got.get(HOURS)
         if raw_hours is None and workload is not None:
             raw_hours = first(workload, HOURS)
         if raw_hours is None and isinstance(node.get("workload"), int | float | str):
             raw_hours = node["workload"]
         draft.hours = raw_hours
     if draft.duration is None:
-        draft.duration = first(node, DURATION)
+        draft.duration = got.get(DURATION)
     level = mapping(node.get("level"))
     if draft.eqf is None:
-        draft.eqf = first(node, EQF) if level is None else first(level, (*EQF, "EQF"))
+        draft.eqf = got.get(EQF) if level is None else first(level, (*EQF, "EQF"))
     if draft.qf_ehea is None:
-        draft.qf_ehea = first(node, QF_EHEA) if level is None else first(
+        draft.qf_ehea = got.get(QF_EHEA) if level is None else first(
             level, (*QF_EHEA, "qf_ehea", "QF-EHEA"))
-    draft.nqf = draft.nqf or concept_or_text(first(node, NQF))
-    assessment = first(node, ASSESSMENT)
+    draft.nqf = draft.nqf or concept_or_text(got.get(NQF))
+    assessment = got.get(ASSESSMENT)
     if isinstance(assessment, dict) and not draft.assessment_type:
         draft.assessment_type = concept_or_text(first(assessment, ("type", "dcType", "title")))
         draft.grade = draft.grade or concept_or_text(assessment.get("grade"))
@@ -145,25 +168,25 @@ def apply_properties(node: Mapping[str, Any], draft: Draft) -> None:
     else:
         draft.assessment_type = draft.assessment_type or concept_or_text(assessment)
     draft.participation_form = draft.participation_form or concept_or_text(
-        first(node, PARTICIPATION))
+        got.get(PARTICIPATION))
     draft.learning_setting = draft.learning_setting or concept_or_text(
         node.get("learningSetting"))
     if not draft.quality_assurance:
-        draft.quality_assurance = [q for item in items(first(node, QUALITY))
+        draft.quality_assurance = [q for item in items(got.get(QUALITY))
                                    if (q := quality(item))]
     if not draft.awarding_bodies:
-        draft.awarding_bodies = [org for item in items(first(node, AWARDING))
+        draft.awarding_bodies = [org for item in items(got.get(AWARDING))
                                  if (org := read_organisation(item))]
-    draft.prerequisites = draft.prerequisites or texts(first(node, PREREQUISITES))
-    draft.supervision = draft.supervision or concept_or_text(first(node, SUPERVISION))
-    draft.grade = draft.grade or concept_or_text(first(node, GRADE))
-    stack = first(node, STACKABILITY)
+    draft.prerequisites = draft.prerequisites or texts(got.get(PREREQUISITES))
+    draft.supervision = draft.supervision or concept_or_text(got.get(SUPERVISION))
+    draft.grade = draft.grade or concept_or_text(got.get(GRADE))
+    stack = got.get(STACKABILITY)
     if isinstance(stack, bool):
         stack = "stackable" if stack else "not stackable"
     draft.stackability = draft.stackability or texts(stack)
-    draft.further_information = draft.further_information or texts(first(node, FURTHER))
+    draft.further_information = draft.further_information or texts(got.get(FURTHER))
     if draft.issued is None:
-        draft.issued = first(node, ISSUED)
+        draft.issued = got.get(ISSUED)
 
 
 def flat_achievement(subject: Mapping[str, Any]) -> Mapping[str, Any] | None:

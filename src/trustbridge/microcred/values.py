@@ -44,9 +44,12 @@ def items(value: Any, cap: int = MAX_ITEMS) -> list[Any]:
 
 def mapping(value: Any) -> Mapping[str, Any] | None:
     """The first JSON object in ``value`` (an object, or a list holding one)."""
-    for item in items(value):
-        if isinstance(item, dict):
-            return item
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, list):
+        for item in value[:MAX_ITEMS]:
+            if isinstance(item, dict):
+                return item
     return None
 
 
@@ -67,6 +70,8 @@ def was_clipped(value: str | None) -> bool:
 def text(value: Any, _depth: int = 0) -> str | None:
     """Plain text from a string, an ELM language map ``{"en": …}``, a ``Note``
     (``noteLiteral``), ``{"@value": …}`` or a list of those (English preferred)."""
+    if value is None:  # most lookups find nothing
+        return None
     if _depth > _MAX_DEPTH:
         return None
     if isinstance(value, str):
