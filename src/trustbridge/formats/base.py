@@ -223,6 +223,8 @@ def pick_format(obj: RawInput, formats: Sequence[CredentialFormat]) -> Credentia
 
 
 # -- small helpers shared by format implementations (pure) ------------------------------
+# Their inputs are parsed JSON, so objects are tested as ``dict``: isinstance on the Mapping
+# ABC is a Python-level check, paid per call on the hot path.
 
 def as_list(value: Any) -> list[Any]:
     """A JSON value that may be a single item or a list, as a list (``None`` -> ``[]``)."""
@@ -263,7 +265,7 @@ def issuer_id(credential: Mapping[str, Any]) -> str | None:
     issuer = credential.get("issuer")
     if isinstance(issuer, str):
         return issuer
-    if isinstance(issuer, Mapping) and isinstance(issuer.get("id"), str):
+    if isinstance(issuer, dict) and isinstance(issuer.get("id"), str):
         return str(issuer["id"])
     return None
 
@@ -272,7 +274,7 @@ def subject_ids_of(credential: Mapping[str, Any]) -> tuple[str, ...]:
     """The ``id`` of every ``credentialSubject`` that has one."""
     ids: list[str] = []
     for subject in as_list(credential.get("credentialSubject")):
-        if isinstance(subject, Mapping) and isinstance(subject.get("id"), str):
+        if isinstance(subject, dict) and isinstance(subject.get("id"), str):
             ids.append(subject["id"])
     return tuple(ids)
 
@@ -281,7 +283,7 @@ def status_entries_of(credential: Mapping[str, Any]) -> tuple[StatusEntry, ...]:
     """Every ``credentialStatus`` entry (VCDM 2.0 allows a list)."""
     entries: list[StatusEntry] = []
     for item in as_list(credential.get("credentialStatus")):
-        if not isinstance(item, Mapping):
+        if not isinstance(item, dict):
             continue
         index: int | None = None
         raw_index = item.get("statusListIndex")
@@ -306,7 +308,7 @@ def schemas_of(credential: Mapping[str, Any]) -> tuple[SchemaRef, ...]:
     """Every ``credentialSchema`` entry with a string ``id``."""
     refs: list[SchemaRef] = []
     for item in as_list(credential.get("credentialSchema")):
-        if isinstance(item, Mapping) and isinstance(item.get("id"), str):
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
             refs.append(SchemaRef(id=item["id"], type=str(item.get("type", ""))))
     return tuple(refs)
 

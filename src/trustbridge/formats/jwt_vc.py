@@ -68,10 +68,15 @@ def _date_claim(payload: Mapping[str, Any], name: str) -> datetime | None:
     return parse_datetime(value)
 
 
-def _unusable_dates(payload: Mapping[str, Any]) -> list[str]:
-    """Date claims present but not a usable NumericDate (RFC 7519 §2): a string, a bool, a
-    value beyond ``datetime`` -- refused, never read as "no such bound"."""
-    return [c for c in ("nbf", "exp", "iat") if c in payload and _date_claim(payload, c) is None]
+def _date_claims(payload: Mapping[str, Any]
+                 ) -> tuple[tuple[datetime | None, datetime | None, datetime | None], list[str]]:
+    """``nbf``, ``exp``, ``iat`` as datetimes, and the names of those present but not a
+    usable NumericDate (RFC 7519 §2: a string, a bool, a value beyond ``datetime``) --
+    refused, never read as "no such bound"."""
+    nbf, exp, iat = (_date_claim(payload, c) for c in ("nbf", "exp", "iat"))
+    unusable = [c for c, value in (("nbf", nbf), ("exp", exp), ("iat", iat))
+                if value is None and c in payload]
+    return (nbf, exp, iat), unusable
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -129,8 +134,8 @@ class JwtVcFormat:
         credential: dict[str, Any] = (payload["vc"] if isinstance(payload.get("vc"), dict)
                                       else payload)
         version = vcdm_version_of(credential)
-        nbf, exp, iat = (_date_claim(payload, c) for c in ("nbf", "exp", "iat"))
-        conflicts += _unusable_dates(payload)
+        (nbf, exp, iat), unusable = _date_claims(payload)
+        conflicts += unusable
         start_field, end_field = (("validFrom", "validUntil") if version == "2.0"
                                   else ("issuanceDate", "expirationDate"))
         # iss -> issuer
@@ -178,7 +183,7 @@ class JwtVcFormat:
             status_entries=status_entries_of(credential),
             validity=embedded_validity(credential, jwt_nbf=nbf, jwt_exp=exp, jwt_iat=iat),
             signer_kid=header.get("kid") if isinstance(header.get("kid"), str) else None,
-            holder_binding_key=cnf if isinstance(cnf, Mapping) else None,
+            holder_binding_key=cnf if isinstance(cnf, dict) else None,
             vcdm_version=version,
             header=header,
             proof_material=jws,
@@ -191,11 +196,12 @@ class JwtVcFormat:
         conflicts: list[str] = []
         presentation: dict[str, Any] = (payload["vp"] if isinstance(payload.get("vp"), dict)
                                         else payload)
-        conflicts += _unusable_dates(payload)
+        (nbf, exp, iat), unusable = _date_claims(payload)
+        conflicts += unusable
         iss = payload.get("iss")
         holder_claim = presentation.get("holder")
         holder_embedded = (holder_claim if isinstance(holder_claim, str)
-                           else holder_claim.get("id") if isinstance(holder_claim, Mapping)
+                           else holder_claim.get("id") if isinstance(holder_claim, dict)
                            else None)
         holder = holder_embedded if isinstance(holder_embedded, str) else None
         if isinstance(iss, str):
@@ -220,9 +226,9 @@ class JwtVcFormat:
             credentials=tuple(credentials),
             nonce=nonce if isinstance(nonce, str) else None,
             audience=aud,
-            iat=_date_claim(payload, "iat"),
-            exp=_date_claim(payload, "exp"),
-            nbf=_date_claim(payload, "nbf"),
+            iat=iat,
+            exp=exp,
+            nbf=nbf,
             types=types_of(presentation),
             signer_kid=header.get("kid") if isinstance(header.get("kid"), str) else None,
             header=header,
