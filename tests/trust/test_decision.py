@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from trustbridge.errors import InputError
 from trustbridge.trust.decision import AllOf, AnyOf, Source, decide, parse_policy
-from trustbridge.trust.interface import SourceAnswer, SourceStatus
+from trustbridge.trust.interface import SourceAnswer, SourceStatus, TrustSubject
+from trustbridge.trust.service import TrustService
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 GRACE = timedelta(days=1)
@@ -85,3 +89,31 @@ def test_trusted_decision_carries_display_fields_from_the_source() -> None:
                        evidence={"issuer_name": "HS Teststadt", "country": "AT"})
     got = decide("did:example:i", [ans], parse_policy("deqar"), now=NOW, grace=GRACE)
     assert (got.issuer_name, got.country, got.accredited) == ("HS Teststadt", "AT", True)
+
+
+class _Slow:
+    """A source that answers after ``delay`` seconds (or raises)."""
+
+    def __init__(self, name: str, delay: float, status: SourceStatus = SourceStatus.TRUSTED,
+                 fail: bool = False) -> None:
+        self.name, self.delay, self.status, self.fail = name, delay, status, fail
+
+    async def evaluate(self, subject: Any) -> SourceAnswer:
+        await asyncio.sleep(self.delay)
+        if self.fail:
+            raise RuntimeError("source broke")
+        return a(self.name, self.status)
+
+
+@pytest.mark.parametrize("sources", [1, 2])
+async def test_a_source_past_the_timeout_or_failing_is_unavailable(sources: int) -> None:
+    # One source is asked directly, several concurrently: both bound each ask by the timeout.
+    slow = [_Slow("ebsi", 5.0), _Slow("other", 0.0, fail=True)][:sources]
+    service = TrustService(slow, clock=lambda: datetime.now(UTC), timeout=0.05)
+    started = time.monotonic()
+    answers = await service.answers(TrustSubject(issuer="did:key:z6Mk", at=datetime.now(UTC)))
+    assert time.monotonic() - started < 2.0
+    assert [x.status for x in answers] == [SourceStatus.UNAVAILABLE] * sources
+    assert answers[0].reason == "no answer within 0.05 s"
+    if sources == 2:
+        assert answers[1].reason.startswith("failed: RuntimeError")
