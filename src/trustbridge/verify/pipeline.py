@@ -476,15 +476,15 @@ class _Run:
         schema_coros = ([self._schema_fact(pc, i, limit) for i in range(len(pc.schemas))]
                         if policy.check_schema else [])
         trust_coro = [self._trust_fact(pc, limit)] if policy.require_accredited_issuer else []
-        if not (status_coros or schema_coros or trust_coro):
+        coros: list[Awaitable[Any]] = [*status_coros, *schema_coros, *trust_coro]
+        if not coros:
             return CredentialFacts(status=(), schemas=(), trust=None)
-        status_facts, schema_facts, trust_facts = await asyncio.gather(
-            asyncio.gather(*status_coros), asyncio.gather(*schema_coros),
-            asyncio.gather(*trust_coro))
-        status = tuple(status_facts)
-        schemas = tuple(schema_facts)
-        trust = trust_facts[0] if trust_facts else None
-        return CredentialFacts(status=status, schemas=schemas, trust=trust)
+        # One flat gather; a single fact is awaited without a task.
+        done = [await coros[0]] if len(coros) == 1 else await asyncio.gather(*coros)
+        count = len(status_coros)
+        return CredentialFacts(status=tuple(done[:count]),
+                               schemas=tuple(done[count:count + len(schema_coros)]),
+                               trust=done[-1] if trust_coro else None)
 
     async def _trust_fact(self, pc: ParsedCredential, limit: float) -> TrustFact:
         registry = self.v.registry
