@@ -19,6 +19,9 @@ def test_every_case_matches_the_recorded_fingerprint() -> None:
         if len(got) > len(expected["fingerprints"]) or \
                 got[-1] != expected["fingerprints"][len(got) - 1]:
             changed.append(label)
+        if result.model is not None:  # the JSON form, key order included
+            assert json.dumps(result.model.model_dump(mode="json")) == json.dumps(
+                result.summary), label
         key = f"{label} required={required}"
         if at is None and key in full:
             assert readable(result) == full[key], key

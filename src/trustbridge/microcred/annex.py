@@ -1,7 +1,9 @@
 """Annex I of the Council Recommendation on micro-credentials: which elements, which rules.
 
 ``assess`` holds a ``Draft`` (raw values from any shape) to the same rules and returns
-the normalised ``MicroCredentialSummary`` with ``missing``, ``invalid`` and ``warnings``.
+the normalised summary with ``missing``, ``invalid`` and ``warnings``, as the JSON form of
+``MicroCredentialSummary`` (plain dicts and lists, built directly: the pydantic model is
+only made when a caller asks for it, see ``evaluate``).
 Codes are stable: ``microcredential.missing.<element>``, ``microcredential.invalid.<what>``,
 ``microcredential.warning.<what>`` (all listed in docs/microcredentials.md).
 """
@@ -12,19 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from trustbridge.microcred.draft import Draft, RawOrganisation
-from trustbridge.microcred.summary import (
-    Learner,
-    LearningOutcome,
-    Level,
-    MicroCredentialSummary,
-    Organisation,
-    Problem,
-    QualityAssurance,
-    Skill,
-    Supervision,
-    Warning_,
-    Workload,
-)
+from trustbridge.microcred.summary import PROFILE
 from trustbridge.microcred.values import (
     QF_EHEA_TO_EQF,
     Invalid,
@@ -56,39 +46,42 @@ PREFIX = "microcredential"
 
 
 class _Findings:
+    """Problems (``Problem``) and warnings (``Warning_``) in their JSON form."""
+
     def __init__(self) -> None:
         self.missing: list[str] = []
-        self.invalid: list[Problem] = []
-        self.warnings: list[Warning_] = []
-
-    def miss(self, element: str) -> None:
-        self.missing.append(element)
+        self.invalid: list[dict[str, str]] = []
+        self.warnings: list[dict[str, str]] = []
+        self._warned: set[tuple[str, str]] = set()
 
     def bad(self, element: str, exc: Invalid) -> None:
-        self.invalid.append(Problem(code=f"{PREFIX}.invalid.{exc.reason}", element=element,
-                                    message=str(exc)))
+        self.invalid.append({"code": f"{PREFIX}.invalid.{exc.reason}", "element": element,
+                             "message": str(exc)})
 
     def warn(self, reason: str, message: str) -> None:
-        if not any(w.code == f"{PREFIX}.warning.{reason}" and w.message == message
-                   for w in self.warnings):
-            self.warnings.append(Warning_(code=f"{PREFIX}.warning.{reason}", message=message))
+        code = f"{PREFIX}.warning.{reason}"
+        if (code, message) not in self._warned:
+            self._warned.add((code, message))
+            self.warnings.append({"code": code, "message": message})
 
 
-def _organisation(raw: RawOrganisation, found: _Findings) -> Organisation:
+def _organisation(raw: RawOrganisation, found: _Findings) -> dict[str, Any]:
+    """An ``Organisation``."""
     code = None
     if raw.country is not None:
         try:
             code = country_code(raw.country)
         except Invalid as exc:
             found.bad("country", exc)
-    return Organisation(id=raw.id, name=raw.name, country=code,
-                        country_alpha3=alpha3(code) if code else None, homepage=raw.homepage)
+    return {"id": raw.id, "name": raw.name, "country": code,
+            "country_alpha3": alpha3(code) if code else None, "homepage": raw.homepage}
 
 
-def _skills(draft: Draft, found: _Findings) -> list[LearningOutcome]:
-    outcomes: list[LearningOutcome] = []
+def _skills(draft: Draft, found: _Findings) -> list[dict[str, Any]]:
+    """``LearningOutcome``s with their ``Skill``s."""
+    outcomes: list[dict[str, Any]] = []
     for raw in draft.outcomes:
-        skills: list[Skill] = []
+        skills: list[dict[str, Any]] = []
         for s in raw.skills:
             uri, kind, source = None, "other", s.uri
             if s.uri and claims_esco(s.uri):
@@ -103,12 +96,13 @@ def _skills(draft: Draft, found: _Findings) -> list[LearningOutcome]:
             elif s.claimed_esco:
                 found.warn("skill_not_esco_uri", f"skill {s.label or s.uri!r} is given as an "
                            "ESCO skill but its identifier is not an ESCO URI")
-            skills.append(Skill(uri=uri, label=s.label, kind=kind, source_id=source))
-        outcomes.append(LearningOutcome(text=raw.text, skills=skills))
+            skills.append({"uri": uri, "label": s.label, "kind": kind, "source_id": source})
+        outcomes.append({"text": raw.text, "skills": skills})
     return outcomes
 
 
-def _workload(draft: Draft, found: _Findings) -> Workload:
+def _workload(draft: Draft, found: _Findings) -> dict[str, Any]:
+    """The ``Workload``."""
     ects = hours = other = None
     try:
         ects = number(draft.ects, "ects", "ECTS credits")
@@ -146,13 +140,13 @@ def _workload(draft: Draft, found: _Findings) -> Workload:
     if other is not None and ects is None:
         framework = draft.credit_framework or "a framework other than ECTS"
         found.warn("credits_not_ects", f"credits are given in {framework}, not ECTS")
-    return Workload(ects=ects, hours=round(hours, 2) if hours is not None else None,
-                    duration=duration, other_credits=other,
-                    other_credit_framework=draft.credit_framework if other is not None
-                    else None)
+    return {"ects": ects, "hours": round(hours, 2) if hours is not None else None,
+            "duration": duration, "other_credits": other,
+            "other_credit_framework": draft.credit_framework if other is not None else None}
 
 
-def _level(draft: Draft, found: _Findings) -> Level:
+def _level(draft: Draft, found: _Findings) -> dict[str, Any]:
+    """The ``Level``."""
     eqf = cycle = None
     try:
         eqf = eqf_level(draft.eqf)
@@ -165,7 +159,7 @@ def _level(draft: Draft, found: _Findings) -> Level:
     if eqf is not None and cycle is not None and QF_EHEA_TO_EQF[cycle] != eqf:
         found.warn("level_inconsistent", f"QF-EHEA {cycle} cycle corresponds to EQF "
                    f"{QF_EHEA_TO_EQF[cycle]}, not EQF {eqf}")
-    return Level(eqf=eqf, qf_ehea=cycle, nqf=draft.nqf)
+    return {"eqf": eqf, "qf_ehea": cycle, "nqf": draft.nqf}
 
 
 def _issued(draft: Draft, at: datetime | None, found: _Findings) -> str | None:
@@ -206,18 +200,15 @@ def supervision_category(value: str) -> str | None:
     return None
 
 
-def _present(value: Any) -> bool:
-    return value is not None and value != "" and value != []
-
-
-def assess(draft: Draft, *, at: datetime | None) -> MicroCredentialSummary:
+def assess(draft: Draft, *, at: datetime | None) -> dict[str, Any]:
     """Validate every Annex I element of ``draft`` (pure; ``at`` only for "issued in the
-    future" warnings)."""
+    future" warnings): ``MicroCredentialSummary.model_dump(mode="json")`` of the result,
+    built directly (every value already has its field's type)."""
     found = _Findings()
     for code, message in draft.notes:
         found.warn(code, message)
-    learner = Learner(id=draft.learner_id, name=draft.learner_name,
-                      identifiers=draft.learner_identifiers)
+    learner = {"id": draft.learner_id, "name": draft.learner_name,
+               "identifiers": draft.learner_identifiers}
     bodies_raw = list(draft.awarding_bodies)
     # OB 3.0 and flat credentials: the issuer awards. ELM names awarding bodies apart from
     # the issuer (often a signing platform), so there the issuer never stands in.
@@ -229,62 +220,64 @@ def assess(draft: Draft, *, at: datetime | None) -> MicroCredentialSummary:
     bodies = [_organisation(b, found) for b in bodies_raw if b.name or b.id or b.country]
     issuer = _organisation(draft.issuer, found) if draft.issuer is not None else None
     found.invalid = _dedupe(found.invalid)  # the issuer may also be an awarding body
-    countries = sorted({b.country for b in bodies if b.country})
-    if not countries and issuer is not None and issuer.country:
-        countries = [issuer.country]
+    countries = sorted({b["country"] for b in bodies if b["country"]})
+    if not countries and issuer is not None and issuer["country"]:
+        countries = [issuer["country"]]
     outcomes = _skills(draft, found)
     workload = _workload(draft, found)
     level = _level(draft, found)
     issued = _issued(draft, at, found)
-    quality = list(dict.fromkeys(  # the same accreditation via issuer and awarding body
-        QualityAssurance(type=q.type, reference=q.reference, body=q.body)
-        for q in draft.quality_assurance))
-    supervision = (Supervision(label=draft.supervision,
-                               category=supervision_category(draft.supervision))
+    quality = [  # the same accreditation via issuer and awarding body only once
+        {"type": kind, "reference": reference, "body": body}
+        for kind, reference, body in dict.fromkeys(
+            (q.type, q.reference, q.body) for q in draft.quality_assurance)]
+    supervision = ({"label": draft.supervision,
+                    "category": supervision_category(draft.supervision)}
                    if draft.supervision else None)
 
     # Presence of each mandatory element (an element that is present but malformed is
     # reported under ``invalid``, not ``missing``).
-    invalid_elements = {p.element for p in found.invalid}
+    invalid_elements = {p["element"] for p in found.invalid}
     present = {
-        "learner": bool(learner.id or learner.name or learner.identifiers),
+        "learner": bool(draft.learner_id or draft.learner_name or draft.learner_identifiers),
         "title": bool(draft.title),
         "country": bool(countries),
         "awarding_body": bool(bodies),
         "issued": issued is not None,
-        "learning_outcomes": any(o.text or o.skills for o in outcomes),
-        "workload": workload.ects is not None or workload.hours is not None
-        or workload.duration is not None,
-        "level": level.eqf is not None or level.qf_ehea is not None,
+        "learning_outcomes": any(o["text"] or o["skills"] for o in outcomes),
+        "workload": workload["ects"] is not None or workload["hours"] is not None
+        or workload["duration"] is not None,
+        "level": level["eqf"] is not None or level["qf_ehea"] is not None,
         "assessment_type": bool(draft.assessment_type),
         "participation_form": bool(draft.participation_form),
         "quality_assurance": bool(quality),
     }
-    for element in MANDATORY_ELEMENTS:
-        if not present[element] and element not in invalid_elements:
-            found.miss(element)
-    texts = [draft.title, draft.description, *(o.text for o in outcomes)]
+    found.missing = [element for element in MANDATORY_ELEMENTS
+                     if not present[element] and element not in invalid_elements]
+    texts = [draft.title, draft.description, *(o["text"] for o in outcomes)]
     if any(was_clipped(t) for t in texts if t):
         found.warn("truncated", "some text was longer than the summary keeps and was cut")
-    return MicroCredentialSummary(
-        shape=draft.shape,
-        complete=not found.missing and not found.invalid,
-        title=draft.title, description=draft.description, learner=learner,
-        awarding_bodies=bodies, issuer=issuer, countries=countries, issued=issued,
-        learning_outcomes=outcomes, workload=workload, level=level,
-        assessment_type=draft.assessment_type, participation_form=draft.participation_form,
-        learning_setting=draft.learning_setting, quality_assurance=quality,
-        prerequisites=draft.prerequisites, supervision=supervision, grade=draft.grade,
-        stackability=draft.stackability, further_information=draft.further_information,
-        missing=found.missing, invalid=found.invalid, warnings=found.warnings,
-    )
+    return {
+        "profile": PROFILE, "shape": draft.shape,
+        "complete": not found.missing and not found.invalid,
+        "title": draft.title, "description": draft.description, "learner": learner,
+        "awarding_bodies": bodies, "issuer": issuer, "countries": countries, "issued": issued,
+        "learning_outcomes": outcomes, "workload": workload, "level": level,
+        "assessment_type": draft.assessment_type,
+        "participation_form": draft.participation_form,
+        "learning_setting": draft.learning_setting, "quality_assurance": quality,
+        "prerequisites": draft.prerequisites, "supervision": supervision,
+        "grade": draft.grade, "stackability": draft.stackability,
+        "further_information": draft.further_information,
+        "missing": found.missing, "invalid": found.invalid, "warnings": found.warnings,
+    }
 
 
-def _dedupe(problems: list[Problem]) -> list[Problem]:
+def _dedupe(problems: list[dict[str, str]]) -> list[dict[str, str]]:
     seen: set[tuple[str, str, str]] = set()
     result = []
     for p in problems:
-        key = (p.code, p.element, p.message)
+        key = (p["code"], p["element"], p["message"])
         if key not in seen:
             seen.add(key)
             result.append(p)

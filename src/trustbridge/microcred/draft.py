@@ -1,8 +1,8 @@
 """What a shape reader found, still raw: the meeting point of the readers and ``annex``.
 
 Readers (``elm``, ``openbadges``, ``flat``) only locate values; they never judge them.
-``annex.assess`` validates a ``Draft`` into a ``MicroCredentialSummary``, so every shape is
-held to the same rules.
+``annex.assess`` validates a ``Draft`` into a summary (the JSON form of
+``MicroCredentialSummary``), so every shape is held to the same rules.
 """
 
 from __future__ import annotations

@@ -17,8 +17,9 @@ Status rules (the pipeline's step 10):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from trustbridge.microcred.annex import MANDATORY_ELEMENTS, PREFIX, assess
@@ -39,8 +40,17 @@ class MicrocredentialResult:
 
     check: CheckResult
     summary: dict[str, Any]
-    model: MicroCredentialSummary | None = None
-    """The typed summary (``summary`` is its JSON form)."""
+    assessed: dict[str, Any] | None = field(default=None, repr=False)
+    """The summary as ``assess`` made it (``model`` is built from it)."""
+
+    @cached_property
+    def model(self) -> MicroCredentialSummary | None:
+        """The typed summary (``summary`` is its JSON form), validated on first use: the
+        report only needs the JSON form, and validating it was a third of an evaluation."""
+        if self.assessed is None:
+            return None
+        return MicroCredentialSummary.model_validate(
+            {k: v for k, v in self.assessed.items() if k != "profile"})
 
 
 def read_draft(credential: Mapping[str, Any]) -> Draft | None:
@@ -63,14 +73,18 @@ def read_draft(credential: Mapping[str, Any]) -> Draft | None:
     return None
 
 
-def _problems(summary: MicroCredentialSummary) -> list[dict[str, str]]:
+_ORDER = {e: i for i, e in enumerate(MANDATORY_ELEMENTS)}
+_MISSING = {e: (f"{PREFIX}.missing.{e}", f"Annex I element {e.replace('_', ' ')} not found")
+            for e in MANDATORY_ELEMENTS}
+"""Each mandatory element's code and message when it is missing."""
+
+
+def _problems(summary: dict[str, Any]) -> list[dict[str, str]]:
     """Missing and malformed elements in Annex I order, each with its code."""
-    order = {e: i for i, e in enumerate(MANDATORY_ELEMENTS)}
-    found = [{"code": f"{PREFIX}.missing.{e}", "element": e,
-              "message": f"Annex I element {e.replace('_', ' ')} not found"}
-             for e in summary.missing]
-    found += [p.model_dump() for p in summary.invalid]
-    return sorted(found, key=lambda p: order.get(p["element"], len(order)))
+    found = [{"code": _MISSING[e][0], "element": e, "message": _MISSING[e][1]}
+             for e in summary["missing"]]
+    found += [dict(p) for p in summary["invalid"]]
+    return sorted(found, key=lambda p: _ORDER.get(p["element"], len(_ORDER)))
 
 
 def evaluate_microcredential(credential: Mapping[str, Any], *, required: bool,
@@ -96,10 +110,11 @@ def evaluate_microcredential(credential: Mapping[str, Any], *, required: bool,
     summary = assess(draft, at=at)
     problems = _problems(summary)
     details: dict[str, Any] = {
-        "shape": summary.shape, "complete": summary.complete, "missing": summary.missing,
-        "problems": problems, "warnings": [w.model_dump() for w in summary.warnings],
+        "shape": summary["shape"], "complete": summary["complete"],
+        "missing": list(summary["missing"]), "problems": problems,
+        "warnings": [dict(w) for w in summary["warnings"]],
     }
-    if summary.complete:
+    if summary["complete"]:
         check = CheckResult.passed(CHECK, "all mandatory Annex I elements are present",
                                    **details)
     elif not required:
@@ -111,8 +126,7 @@ def evaluate_microcredential(credential: Mapping[str, Any], *, required: bool,
         check = CheckResult.failed(CHECK, problems[0]["code"],
                                    f"not a complete EU micro-credential: {_listing(problems)}",
                                    **details)
-    return MicrocredentialResult(check=check, summary=summary.model_dump(mode="json"),
-                                 model=summary)
+    return MicrocredentialResult(check=check, summary=summary, assessed=summary)
 
 
 def _listing(problems: list[dict[str, str]]) -> str:

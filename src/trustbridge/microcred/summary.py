@@ -2,6 +2,8 @@
 
 These are result models (frozen); ``MicroCredentialSummary.model_dump(mode="json")`` is the
 ``summary`` dict the report carries, so HR systems get structured, comparable data.
+``annex.assess`` builds that dict directly (the field order and types here are its
+contract) and ``MicrocredentialResult.model`` validates it only when asked.
 """
 
 from __future__ import annotations
