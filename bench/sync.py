@@ -39,6 +39,7 @@ from typing import Any
 import aiohttp
 from aiohttp.test_utils import TestServer
 
+from trustbridge import gc_tuning
 from trustbridge.api import create_app
 from trustbridge.config import Settings
 from trustbridge.registry import signature_pool
@@ -170,6 +171,9 @@ async def run_size(n: int, batch_size: int, postgres: str | None) -> dict[str, A
                 await server.start_server()
                 servers.append(server)
                 urls.append(str(server.make_url("")).rstrip("/"))
+            # as ``trustbridge serve`` does once started: full collections then walk only
+            # what was made since, not both apps' startup state
+            gc_tuning.freeze_after_startup()
             timeout = aiohttp.ClientTimeout(total=3600)
             async with aiohttp.ClientSession(timeout=timeout) as session:
                 cpu0 = await cpu_snapshot(postgres, databases)
@@ -192,6 +196,7 @@ async def run_size(n: int, batch_size: int, postgres: str | None) -> dict[str, A
                 async with session.get(f"{urls[1]}/v1/registry/sync/status") as r:
                     status = await r.json()
         finally:
+            gc_tuning.release_baseline()
             for server in servers:
                 await server.close()
             if postgres:

@@ -42,7 +42,14 @@ from trustbridge.registry.changelog import (
     verify_chain,
 )
 from trustbridge.registry.signed import JoseError, parse_jws, verify_parsed_by
-from trustbridge.registry.sync import ParsedBatch, SyncEngine, Unit, UpstreamImport, parse_batch
+from trustbridge.registry.sync import (
+    ParsedBatch,
+    SyncEngine,
+    Unit,
+    UpstreamImport,
+    gc_paused,
+    parse_batch,
+)
 from trustbridge.registry.sync_store import PeerState, SyncStore
 from trustbridge.store.interface import Transaction
 
@@ -147,7 +154,6 @@ class Mirror:
         # 5. verify and apply, one group at a time
         result = MirrorResult(peer, "applied", state.seq, state.seq)
         for n, group in enumerate(groups):
-            unit = await self._verify_group(group, batches, parsed.pop(n, None))
             last = group.entries[-1]
 
             async def advance(tx: Transaction, last: LogEntry = last) -> None:
@@ -155,7 +161,9 @@ class Mirror:
                     peer, head.node_did, last.seq, last.entry_hash, self.clock().isoformat(),
                     None, None, self.clock().isoformat()))
 
-            applied = await self.engine.apply([unit], advance)
+            with gc_paused():  # as a push does (``SyncEngine.submit``)
+                unit = await self._verify_group(group, batches, parsed.pop(n, None))
+                applied = await self.engine.apply([unit], advance)
             result.to_seq = last.seq
             if applied[0].status == "duplicate":
                 result.duplicates += 1
