@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from trustbridge.errors import InputError
+from trustbridge.formats.base import has_two_dots
 from trustbridge.formats.jwt_vc import JwtVcFormat
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,3 +71,9 @@ def test_rsa_only_when_enabled() -> None:
     assert "RS256" not in FMT.allowed_algs
     assert {"RS256", "PS256"} <= JwtVcFormat(allow_rsa=True).allowed_algs
     assert not {"none", "HS256"} & JwtVcFormat(allow_rsa=True).allowed_algs
+
+
+@pytest.mark.parametrize("text", ["", ".", "..", "a.b", "a.b.c", "a..", "..c", "a.b.c.d", "...",
+                                  "abc", "a.b.c.", ".a.b"])
+def test_has_two_dots_is_count_equals_two(text: str) -> None:
+    assert has_two_dots(text) == (text.count(".") == 2)

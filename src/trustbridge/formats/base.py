@@ -235,6 +235,15 @@ def as_list(value: Any) -> list[Any]:
     return [value]
 
 
+def has_two_dots(text: str) -> bool:
+    """Exactly two ``.`` in ``text`` (the shape of a compact JWS): three ``find`` calls, which
+    run at memchr speed, instead of ``count``, which walks every character of a token that
+    can be tens of kilobytes."""
+    first = text.find(".")
+    second = text.find(".", first + 1) if first >= 0 else -1
+    return second >= 0 and text.find(".", second + 1) < 0
+
+
 def parse_datetime(value: Any) -> datetime | None:
     """An XSD dateTime / RFC 3339 string or a NumericDate, as aware UTC; ``None`` if unusable."""
     if isinstance(value, bool):
@@ -356,6 +365,7 @@ __all__ = [
     "ValidityDates",
     "as_list",
     "embedded_validity",
+    "has_two_dots",
     "issuer_id",
     "parse_datetime",
     "pick_format",

@@ -35,6 +35,7 @@ from trustbridge.formats.base import (
     RawInput,
     as_list,
     embedded_validity,
+    has_two_dots,
     issuer_id,
     parse_datetime,
     schemas_of,
@@ -103,7 +104,7 @@ class JwtVcFormat:
         if not isinstance(obj, str):
             return False
         text = obj.strip()
-        return text.count(".") == 2 and "~" not in text and not text.startswith("{")
+        return has_two_dots(text) and "~" not in text and not text.startswith("{")
 
     def _parse(self, obj: RawInput, what: str) -> tuple[Any, dict[str, Any], dict[str, Any]]:
         if not isinstance(obj, str):

@@ -44,6 +44,7 @@ from trustbridge.formats.base import (
     StatusEntry,
     ValidityDates,
     as_list,
+    has_two_dots,
     parse_datetime,
 )
 from trustbridge.formats.jwt_vc_issuer import IssuerMetadataError, IssuerMetadataFetcher
@@ -156,7 +157,7 @@ class SdJwtVcFormat:
         if not isinstance(obj, str):
             return False
         head, sep, _ = obj.strip().partition("~")
-        return bool(sep) and head.count(".") == 2 and not head.startswith("{")
+        return bool(sep) and has_two_dots(head) and not head.startswith("{")
 
     def parse_credential(self, obj: RawInput) -> ParsedCredential:
         """Split, process the Disclosures (RFC 9901 §7.1 step 3), map into the VCDM view."""
