@@ -134,3 +134,26 @@ def test_entry_hash_is_the_hash_of_the_jcs_of_the_whole_entry(
     assert entry.entry_hash == expected
     assert entry.change_jcs == bytes(rfc8785.dumps(change_d))
     assert LogEntry.from_json(entry.to_json()) == entry
+
+
+@given(st.dictionaries(st.text(max_size=6), json_values | st.floats(allow_nan=False,
+                                                                    allow_infinity=False),
+                       max_size=4),
+       st.text(max_size=70), st.integers(min_value=-(2**60), max_value=2**60))
+def test_entry_hash_with_origins_jcs_must_escape_or_reformat(
+        origin: dict[str, object], prev: str, seq: int) -> None:
+    """Floats, non-ASCII keys and huge integers in the non-change members take the rfc8785
+    path for all three at once; the hash is still the JCS of the whole entry (or refused)."""
+    import hashlib
+
+    import rfc8785
+
+    change = {"op": "add_issuer", "did": "did:key:z6Mk"}
+    material = {"seq": seq, "change": change, "origin": origin, "prev": prev}
+    try:
+        expected = hashlib.sha256(bytes(rfc8785.dumps(material))).hexdigest()
+    except Exception:  # JCS refuses it: so must we
+        with pytest.raises(Exception):  # noqa: B017
+            LogEntry.chained(seq, change, origin, prev)
+        return
+    assert LogEntry.chained(seq, change, origin, prev).entry_hash == expected

@@ -71,11 +71,15 @@ def canonical(value: Any) -> bytes:
     """
     if _plain(value):
         try:
-            return json.dumps(value, sort_keys=True, separators=(",", ":"),
-                              ensure_ascii=False).encode("utf-8")
+            return _SORTED_COMPACT.encode(value).encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate: let JCS refuse it
             pass
     return bytes(rfc8785.dumps(value))
+
+
+# ``json.dumps`` with these options builds a new encoder per call (a fifth of its time on a
+# log entry's small members); the encoder holds no state between calls.
+_SORTED_COMPACT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def sha256_hex(data: bytes | str) -> str:
@@ -92,11 +96,11 @@ def _entry_hash(seq: int, change_jcs: bytes, origin: Mapping[str, Any], prev_has
 
     JCS is compositional: an object is its members sorted by name (here ``change`` <
     ``origin`` < ``prev`` < ``seq``, all ASCII), each value serialised on its own. So the
-    change is serialised once and those bytes are also what the log stores.
+    change is serialised once and those bytes are also what the log stores; the other three
+    members are the JCS of ``{origin, prev, seq}`` after its ``{``, in one call.
     """
-    return sha256_hex(b"".join((b'{"change":', change_jcs, b',"origin":',
-                                canonical(dict(origin)), b',"prev":', canonical(prev_hash),
-                                b',"seq":', canonical(seq), b"}")))
+    rest = canonical({"origin": dict(origin), "prev": prev_hash, "seq": seq})
+    return sha256_hex(b"".join((b'{"change":', change_jcs, b",", rest[1:])))
 
 
 @dataclass(frozen=True)
