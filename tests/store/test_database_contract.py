@@ -99,3 +99,35 @@ async def test_insert_rows_refuses_names_that_are_not_identifiers(
     with pytest.raises(ValueError, match="identifier"):
         async with db.transaction() as tx:
             await tx.insert_rows(table, columns, [("a",) * len(columns)])
+
+
+def test_a_per_dialect_statement_runs_only_where_it_is_given() -> None:
+    from trustbridge.store.migrations import for_dialect
+
+    only_pg = {"postgresql": "ALTER TABLE t ALTER COLUMN c SET STORAGE EXTERNAL"}
+    assert for_dialect(only_pg, "sqlite") == ""
+    assert for_dialect(only_pg, "postgresql") == only_pg["postgresql"]
+    assert for_dialect({"sqlite": "SELECT RANDOM_ID"}, "sqlite") == (
+        "SELECT lower(hex(randomblob(16)))")
+
+
+@pytest.mark.postgres
+async def test_batch_jws_are_stored_with_lz4_or_uncompressed_on_postgresql(
+        postgres_url: str) -> None:
+    import trustbridge.registry.sync_store  # noqa: F401 -- registers the sync tables
+
+    db = await open_database(postgres_url)
+    try:
+        row = await db.fetchrow(
+            "SELECT attcompression::text AS compression, attstorage::text AS storage "
+            "FROM pg_attribute WHERE attrelid = 'registry_batches'::regclass "
+            "AND attname = 'jws'")
+        assert row is not None and (row["compression"] == "l" or row["storage"] == "e"), row
+        big = "x." * 2_000_000
+        await db.execute(
+            "INSERT INTO registry_batches (digest, registry, sequence, content_digest, jws, "
+            "first_seq, changes, applied_at) VALUES ('d', 'did:r', 1, 'c', ?, 1, 1, 'now')", big)
+        assert await db.fetchrow("SELECT jws FROM registry_batches WHERE digest = 'd'") == {
+            "jws": big}
+    finally:
+        await db.close()

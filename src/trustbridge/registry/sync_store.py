@@ -30,6 +30,17 @@ register("0500_registry_sync", [
     "error_code TEXT, updated_at TEXT)",
 ])
 
+# A batch's JWS (megabytes of base64url) went through PostgreSQL's default pglz compression
+# on insert: ~0.3 s of server CPU per 5,000-change batch, most of what a sync cost the
+# server. lz4 (PostgreSQL 14+ built with it) takes a sixth of that and compresses better;
+# without it, the text is stored uncompressed.
+register("0501_registry_batches_jws_lz4", [{"postgresql": (
+    "DO $$ BEGIN "
+    "EXECUTE 'ALTER TABLE registry_batches ALTER COLUMN jws SET COMPRESSION lz4'; "
+    "EXCEPTION WHEN others THEN "
+    "EXECUTE 'ALTER TABLE registry_batches ALTER COLUMN jws SET STORAGE EXTERNAL'; "
+    "END $$")}])
+
 NODE_KEY_STATE = "sync.node_key_pem"
 
 

@@ -3,12 +3,17 @@
 Never edit a released migration; append a new one. Each entry is
 ``(name, [statements])``. The few words that differ by dialect (``DIALECT_WORDS``) are
 substituted by ``for_dialect``: ``BLOB_TYPE``, and ``RANDOM_ID`` (32 random hex digits,
-drawn once when the statement runs).
+drawn once when the statement runs). A statement that only one dialect has (storage
+tuning) is given as ``{dialect: sql}`` and skipped by the others.
 """
 
 from __future__ import annotations
 
-MIGRATIONS: list[tuple[str, list[str]]] = [
+from collections.abc import Mapping
+
+Statement = str | Mapping[str, str]
+
+MIGRATIONS: list[tuple[str, list[Statement]]] = [
     (
         "0001_kv",
         [
@@ -26,18 +31,21 @@ DIALECT_WORDS: dict[str, dict[str, str]] = {
 }
 
 
-def for_dialect(statement: str, dialect: str) -> str:
-    """``statement`` with the dialect-specific words of ``dialect`` substituted."""
+def for_dialect(statement: Statement, dialect: str) -> str:
+    """``statement`` with the dialect-specific words of ``dialect`` substituted; ``""`` (run
+    nothing) for a per-dialect statement that ``dialect`` does not have."""
+    if not isinstance(statement, str):
+        statement = statement.get(dialect, "")
     for word, replacement in DIALECT_WORDS[dialect].items():
         statement = statement.replace(word, replacement)
     return statement
 
 
-def register(name: str, statements: list[str]) -> None:
+def register(name: str, statements: list[Statement]) -> None:
     """Append a migration (domain modules call this at import time, in a fixed order)."""
     if any(existing == name for existing, _ in MIGRATIONS):
         return
     MIGRATIONS.append((name, statements))
 
 
-__all__ = ["DIALECT_WORDS", "MIGRATIONS", "for_dialect", "register"]
+__all__ = ["DIALECT_WORDS", "MIGRATIONS", "Statement", "for_dialect", "register"]

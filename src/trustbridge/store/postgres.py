@@ -127,7 +127,8 @@ class PostgresDatabase:
                 if name in done:
                     continue
                 for stmt in statements:
-                    await conn.execute(for_dialect(stmt, self.dialect))
+                    if sql := for_dialect(stmt, self.dialect):
+                        await conn.execute(sql)
                 await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
                 applied.append(name)
         return applied

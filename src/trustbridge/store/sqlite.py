@@ -163,7 +163,8 @@ class SQLiteDatabase:
                 if name in done:
                     continue
                 for stmt in statements:
-                    await tx.execute(for_dialect(stmt, self.dialect))
+                    if sql := for_dialect(stmt, self.dialect):
+                        await tx.execute(sql)
                 await tx.execute("INSERT INTO schema_migrations (name) VALUES (?)", name)
                 applied.append(name)
         return applied
