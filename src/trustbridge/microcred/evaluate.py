@@ -83,6 +83,8 @@ def _problems(summary: dict[str, Any]) -> list[dict[str, str]]:
     """Missing and malformed elements in Annex I order, each with its code."""
     found = [{"code": _MISSING[e][0], "element": e, "message": _MISSING[e][1]}
              for e in summary["missing"]]
+    if not summary["invalid"]:  # ``assess`` lists missing elements in Annex I order
+        return found
     found += [dict(p) for p in summary["invalid"]]
     return sorted(found, key=lambda p: _ORDER.get(p["element"], len(_ORDER)))
 

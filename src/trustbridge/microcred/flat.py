@@ -45,11 +45,15 @@ GRADE = ("grade", "gradeAchieved")
 STACKABILITY = ("integrationStackability", "stackability", "stackable")
 FURTHER = ("furtherInformation", "additionalInformation", "moreInformation")
 ISSUED = ("dateIssued", "awardingDate", "issued")
+DESCRIPTION = ("description",)
+WORKLOAD = ("workload",)
+LEVEL = ("level",)
+SETTING = ("learningSetting",)
 _RANK: dict[str, tuple[tuple[str, ...], int]] = {
     key: (keys, rank)
-    for keys in (TITLE, OUTCOMES, SKILLS, ECTS, HOURS, DURATION, EQF, QF_EHEA, NQF, ASSESSMENT,
-                 PARTICIPATION, QUALITY, AWARDING, PREREQUISITES, SUPERVISION, GRADE,
-                 STACKABILITY, FURTHER, ISSUED)
+    for keys in (TITLE, DESCRIPTION, OUTCOMES, SKILLS, WORKLOAD, ECTS, HOURS, DURATION, LEVEL,
+                 EQF, QF_EHEA, NQF, ASSESSMENT, PARTICIPATION, SETTING, QUALITY, AWARDING,
+                 PREREQUISITES, SUPERVISION, GRADE, STACKABILITY, FURTHER, ISSUED)
     for rank, key in enumerate(keys)}
 """Each flat property name: its group (no name is in two) and its place in the group."""
 
@@ -130,16 +134,23 @@ def texts(value: Any) -> list[str]:
 
 
 def apply_properties(node: Mapping[str, Any], draft: Draft) -> None:
-    """Fill the draft's still-empty elements from flat Annex I properties on ``node``."""
+    """Fill the draft's still-empty elements from flat Annex I properties on ``node``.
+
+    Only the properties the node has are read: a reader of an absent value gives
+    ``None`` or ``[]``, which is what an empty draft element already holds (readers never
+    give ``""``), and most nodes carry few of the ~60 names."""
     got = _properties(node)
-    draft.title = draft.title or text(got.get(TITLE))
-    draft.description = draft.description or text(node.get("description"))
-    if not draft.outcomes:
+    if TITLE in got and not draft.title:
+        draft.title = text(got[TITLE])
+    if DESCRIPTION in got and not draft.description:
+        draft.description = text(got[DESCRIPTION])
+    if (OUTCOMES in got or SKILLS in got) and not draft.outcomes:
         draft.outcomes = [o for item in items(got.get(OUTCOMES)) if (o := outcome(item))]
         loose = [s for item in items(got.get(SKILLS)) if (s := skill(item, esco=True))]
         if loose:
             draft.outcomes.append(RawOutcome(skills=loose))
-    workload = mapping(node.get("workload"))
+    raw_workload = got.get(WORKLOAD)
+    workload = mapping(raw_workload)
     if draft.ects is None:
         draft.ects = got.get(ECTS)
         if draft.ects is None and workload is not None:
@@ -148,43 +159,48 @@ def apply_properties(node: Mapping[str, Any], draft: Draft) -> None:
         raw_hours = got.get(HOURS)
         if raw_hours is None and workload is not None:
             raw_hours = first(workload, HOURS)
-        if raw_hours is None and isinstance(node.get("workload"), int | float | str):
-            raw_hours = node["workload"]
+        if raw_hours is None and isinstance(raw_workload, int | float | str):
+            raw_hours = raw_workload
         draft.hours = raw_hours
     if draft.duration is None:
         draft.duration = got.get(DURATION)
-    level = mapping(node.get("level"))
+    level = mapping(got.get(LEVEL))
     if draft.eqf is None:
         draft.eqf = got.get(EQF) if level is None else first(level, (*EQF, "EQF"))
     if draft.qf_ehea is None:
         draft.qf_ehea = got.get(QF_EHEA) if level is None else first(
             level, (*QF_EHEA, "qf_ehea", "QF-EHEA"))
-    draft.nqf = draft.nqf or concept_or_text(got.get(NQF))
+    if NQF in got and not draft.nqf:
+        draft.nqf = concept_or_text(got[NQF])
     assessment = got.get(ASSESSMENT)
     if isinstance(assessment, dict) and not draft.assessment_type:
         draft.assessment_type = concept_or_text(first(assessment, ("type", "dcType", "title")))
         draft.grade = draft.grade or concept_or_text(assessment.get("grade"))
         draft.supervision = draft.supervision or concept_or_text(first(assessment, SUPERVISION))
-    else:
-        draft.assessment_type = draft.assessment_type or concept_or_text(assessment)
-    draft.participation_form = draft.participation_form or concept_or_text(
-        got.get(PARTICIPATION))
-    draft.learning_setting = draft.learning_setting or concept_or_text(
-        node.get("learningSetting"))
-    if not draft.quality_assurance:
-        draft.quality_assurance = [q for item in items(got.get(QUALITY))
-                                   if (q := quality(item))]
-    if not draft.awarding_bodies:
-        draft.awarding_bodies = [org for item in items(got.get(AWARDING))
+    elif assessment is not None and not draft.assessment_type:
+        draft.assessment_type = concept_or_text(assessment)
+    if PARTICIPATION in got and not draft.participation_form:
+        draft.participation_form = concept_or_text(got[PARTICIPATION])
+    if SETTING in got and not draft.learning_setting:
+        draft.learning_setting = concept_or_text(got[SETTING])
+    if QUALITY in got and not draft.quality_assurance:
+        draft.quality_assurance = [q for item in items(got[QUALITY]) if (q := quality(item))]
+    if AWARDING in got and not draft.awarding_bodies:
+        draft.awarding_bodies = [org for item in items(got[AWARDING])
                                  if (org := read_organisation(item))]
-    draft.prerequisites = draft.prerequisites or texts(got.get(PREREQUISITES))
-    draft.supervision = draft.supervision or concept_or_text(got.get(SUPERVISION))
-    draft.grade = draft.grade or concept_or_text(got.get(GRADE))
-    stack = got.get(STACKABILITY)
-    if isinstance(stack, bool):
-        stack = "stackable" if stack else "not stackable"
-    draft.stackability = draft.stackability or texts(stack)
-    draft.further_information = draft.further_information or texts(got.get(FURTHER))
+    if PREREQUISITES in got and not draft.prerequisites:
+        draft.prerequisites = texts(got[PREREQUISITES])
+    if SUPERVISION in got and not draft.supervision:
+        draft.supervision = concept_or_text(got[SUPERVISION])
+    if GRADE in got and not draft.grade:
+        draft.grade = concept_or_text(got[GRADE])
+    if STACKABILITY in got and not draft.stackability:
+        stack = got[STACKABILITY]
+        if isinstance(stack, bool):
+            stack = "stackable" if stack else "not stackable"
+        draft.stackability = texts(stack)
+    if FURTHER in got and not draft.further_information:
+        draft.further_information = texts(got[FURTHER])
     if draft.issued is None:
         draft.issued = got.get(ISSUED)
 
