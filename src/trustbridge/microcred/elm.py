@@ -45,7 +45,10 @@ ECTS_FRAMEWORK = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
 def elm_claim(subject: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The first learning achievement claimed about the subject."""
     for key in CLAIM_KEYS:
-        claims = mappings(subject.get(key))
+        value = subject.get(key)
+        if value is None:
+            continue
+        claims = mappings(value)
         achievements = [c for c in claims if "LearningAchievement" in items(c.get("type"))]
         if achievements or claims:
             return (achievements or claims)[0]

@@ -132,8 +132,12 @@ def evaluate_microcredential(credential: Mapping[str, Any], *, required: bool,
 
 
 def _listing(problems: list[dict[str, str]]) -> str:
-    missing = [p["element"].replace("_", " ") for p in problems if ".missing." in p["code"]]
-    invalid = [p["element"].replace("_", " ") for p in problems if ".invalid." in p["code"]]
+    missing, invalid = [], []
+    for p in problems:
+        if ".missing." in p["code"]:
+            missing.append(p["element"].replace("_", " "))
+        if ".invalid." in p["code"]:
+            invalid.append(p["element"].replace("_", " "))
     parts = []
     if missing:
         parts.append("missing " + ", ".join(missing))

@@ -15,6 +15,7 @@ from trustbridge.microcred.values import ident, items, label, mapping, text
 
 _NAME_KEYS = ("legalName", "name", "preferredName", "prefLabel", "title", "altLabel")
 _COUNTRY_KEYS = ("country", "countryCode", "addressCountryCode", "addressCountry")
+_NAME_PARTS = ("givenName", "givenNames", "firstName", "familyName", "lastName")
 
 
 def _country(node: Mapping[str, Any]) -> Any:
@@ -67,16 +68,18 @@ def learner_name(subject: Mapping[str, Any]) -> str | None:
     full = text(subject.get("fullName"))
     if full:
         return full
-    parts = [text(subject.get(k)) for k in ("givenName", "givenNames", "firstName",
-                                              "familyName", "lastName")]
-    joined = " ".join(p for p in parts if p)
+    joined = " ".join([part for key in _NAME_PARTS if (part := text(subject.get(key)))])
     return joined or text(subject.get("name"))
 
 
 def count_identifiers(subject: Mapping[str, Any]) -> int:
     """Further learner identifiers: ELM ``nationalID``/``identifier``, OB ``identifier``."""
-    return sum(len(items(subject.get(k), 10)) for k in ("nationalID", "identifier",
-                                                        "studentId", "email"))
+    count = 0
+    for key in ("nationalID", "identifier", "studentId", "email"):
+        value = subject.get(key)
+        if value is not None:
+            count += len(value[:10]) if isinstance(value, list) else 1
+    return count
 
 
 def concept_or_text(value: Any) -> str | None:
