@@ -202,3 +202,59 @@ def test_json_depth_scanner_ignores_brackets_in_strings() -> None:
     with pytest.raises(InputError) as err:
         parse_json_bytes(b"[" * 100 + b"]" * 100, max_depth=64)
     assert err.value.code == "request.too_deep"
+
+
+async def test_every_answer_carries_a_request_id_and_is_counted(
+        make_client: ClientFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one edge middleware: a fresh id (32 hex digits) or the caller's safe one on every
+    answer -- 200, a problem raised by a handler or by aiohttp, an unhandled error -- and
+    each answer counted under its route and final status."""
+    client = await make_client()
+    ok = await client.get("/health")
+    assert re.fullmatch(r"[0-9a-f]{32}", ok.headers["X-Request-ID"])
+    assert ok.headers["X-Request-ID"] != (await client.get("/health")).headers["X-Request-ID"]
+    bad = await client.post("/v1/verify", json={"presentation": "a.b.c", "credential": "a.b.c"},
+                            headers={"X-Request-ID": "mine-1"})
+    assert (bad.status, bad.headers["X-Request-ID"]) == (400, "mine-1")
+    assert (await bad.json(content_type=None))["code"] == "request.nothing_to_verify"
+    missing = await client.get("/nope", headers={"X-Request-ID": "mine-2"})
+    assert (missing.status, missing.headers["X-Request-ID"]) == (404, "mine-2")
+
+    async def boom(request: Any) -> Any:
+        raise RuntimeError("boom")
+
+    app = client.server.app
+    assert app is not None
+    route = next(r for r in app.router.routes() if r.resource is not None
+                 and r.resource.canonical == "/health" and r.method == "GET")
+    monkeypatch.setattr(route, "_handler", boom)
+    crash = await client.get("/health", headers={"X-Request-ID": "mine-3"})
+    problem = await crash.json(content_type=None)
+    assert (crash.status, crash.headers["X-Request-ID"]) == (500, "mine-3")
+    assert crash.content_type == PROBLEM and problem["code"] == "internal.error"
+    assert problem["instance"] == "/health"
+    monkeypatch.undo()
+    text = await (await client.get("/metrics")).text()
+    for line in ('{method="GET",route="/health",status="200"} 2',
+                 '{method="POST",route="/v1/verify",status="400"} 1',
+                 '{method="GET",route="unmatched",status="404"} 1',
+                 '{method="GET",route="/health",status="500"} 1'):
+        assert "trustbridge_http_requests_total" + line in text, line
+
+
+async def test_feature_gates_act_only_on_their_requests(make_client: ClientFactory) -> None:
+    """Idempotency and receipts wrap the handler only for POSTs to their paths that carry
+    their header; the same header elsewhere changes nothing."""
+    client = await make_client()
+    for headers in ({"Idempotency-Key": "k"}, {"TrustBridge-Receipt": "true"}):
+        resp = await client.get("/health", headers=headers)
+        assert resp.status == 200
+        assert "Idempotent-Replayed" not in resp.headers
+        assert "TrustBridge-Receipt" not in resp.headers
+    body = {"presentation": "a.b.c", "credential": "a.b.c"}
+    first = await client.post("/v1/verify", json=body, headers={"Idempotency-Key": "k"})
+    again = await client.post("/v1/verify", json=body, headers={"Idempotency-Key": "k"})
+    assert first.status == again.status == 400
+    assert "Idempotent-Replayed" not in again.headers  # 4xx raised: the key was freed
+    reused = await client.post("/v1/verify", json={}, headers={"Idempotency-Key": " "})
+    assert (await reused.json(content_type=None))["code"] == "idempotency.key_invalid"

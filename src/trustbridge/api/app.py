@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
 from trustbridge import __version__
 from trustbridge.api import streams, system
 from trustbridge.api.metrics import Metrics
-from trustbridge.api.middlewares import _metrics_key, problem_details, request_context
+from trustbridge.api.middlewares import Gate, _metrics_key, edge
 from trustbridge.api.openapi import ApiRoutes, Endpoint, build_openapi
 from trustbridge.config import Settings
 from trustbridge.features import import_feature
@@ -30,15 +29,17 @@ ROUTE_MODULES: tuple[str, ...] = (
     "trustbridge.api.trqp",
 )
 
-# Feature modules exposing ``middleware``, run inside ``problem_details`` (in this order).
+# Feature modules exposing ``gate(settings) -> Gate | None``, run inside the edge middleware
+# (in this order, the first outermost).
 MIDDLEWARE_MODULES: tuple[str, ...] = ("trustbridge.api.ratelimit",
                                        "trustbridge.hr.idempotency",
                                        "trustbridge.hr.receipt_header")
 
 
-def _feature_middlewares() -> list[Middleware]:
+def _feature_gates(settings: Settings) -> list[Gate]:
     found = (import_feature(name) for name in MIDDLEWARE_MODULES)
-    return [module.middleware for module in found if module is not None]
+    gates = (module.gate(settings) for module in found if module is not None)
+    return [g for g in gates if g is not None]
 
 
 def _route_tables() -> list[ApiRoutes]:
@@ -58,7 +59,7 @@ def create_app(
     settings = settings or (services.settings if services else Settings())
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[request_context, problem_details, *_feature_middlewares()],
+        middlewares=[edge(_feature_gates(settings))],
     )
     app["settings"] = settings
     app[_metrics_key] = Metrics()

@@ -31,7 +31,9 @@ from collections.abc import Callable, Mapping
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from trustbridge.api.middlewares import Gate
 from trustbridge.api.problems import problem_response
+from trustbridge.config import Settings
 
 LIMITED_PATHS = frozenset({
     "/v1/verify", "/v1/verify/batch", "/v1/jobs", "/v1/receipts/verify",
@@ -117,24 +119,6 @@ class _Limiter:
         return "a:" + (request.remote or "-")
 
 
-_LIMITERS: weakref.WeakKeyDictionary[web.Application, _Limiter | None] = \
-    weakref.WeakKeyDictionary()
-
-
-def _limiter_of(app: web.Application) -> _Limiter | None:
-    try:
-        return _LIMITERS[app]
-    except KeyError:
-        s = app["settings"]
-        limiter = None
-        if s.rate_limit_verify_per_second > 0:
-            limiter = _Limiter(TokenBuckets(s.rate_limit_verify_per_second,
-                                            s.rate_limit_verify_burst),
-                               s.hr_api_keys, s.rate_limit_trust_forwarded)
-        _LIMITERS[app] = limiter
-        return limiter
-
-
 _REGISTRIES: weakref.WeakKeyDictionary[web.Application, TokenBuckets | None] = \
     weakref.WeakKeyDictionary()
 
@@ -151,18 +135,26 @@ def registry_buckets(app: web.Application) -> TokenBuckets | None:
         return buckets
 
 
-@web.middleware
-async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Counts only ``POST`` to ``LIMITED_PATHS``; runs before idempotency (a 429 is never
-    remembered as the answer to an ``Idempotency-Key``)."""
-    if request.method != "POST" or request.path not in LIMITED_PATHS:
-        return await handler(request)
-    limiter = _limiter_of(request.app)
-    if limiter is not None:
+def gate(settings: Settings) -> Gate | None:
+    """Counts only ``POST`` to ``LIMITED_PATHS``, and nothing with a rate of 0; runs before
+    idempotency (a 429 is never remembered as the answer to an ``Idempotency-Key``)."""
+    if settings.rate_limit_verify_per_second <= 0:
+        return None
+    limiter = _Limiter(TokenBuckets(settings.rate_limit_verify_per_second,
+                                    settings.rate_limit_verify_burst),
+                       settings.hr_api_keys, settings.rate_limit_trust_forwarded)
+
+    def wants(request: web.Request) -> bool:
+        return request.method == "POST" and request.path in LIMITED_PATHS
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         wait = limiter.buckets.take(limiter.client(request))
         if wait > 0.0:
             return too_many(request, wait, "this client")
-    return await handler(request)
+        return await handler(request)
+
+    return wants, middleware
 
 
-__all__ = ["LIMITED_PATHS", "TokenBuckets", "middleware", "registry_buckets", "too_many"]
+__all__ = ["LIMITED_PATHS", "TokenBuckets", "gate", "registry_buckets", "too_many"]

@@ -19,8 +19,10 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from trustbridge.api.body import read_body
+from trustbridge.api.middlewares import Gate
 from trustbridge.api.problems import problem_response
 from trustbridge.cache import Cache
+from trustbridge.config import Settings
 from trustbridge.hr.digests import body_digest
 from trustbridge.hr.tenants import tenant_of
 
@@ -111,13 +113,14 @@ async def _keep(cache: Cache, key: str, mine: str, response: web.StreamResponse,
     await cache.set(key, record.dump(), ttl=ttl)
 
 
+def _wants(request: web.Request) -> bool:
+    return request.method == "POST" and HEADER in request.headers and request.path in ROUTES
+
+
 @web.middleware
 async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Acts only on POSTs to ``ROUTES`` that carry the header."""
-    idem = request.headers.get(HEADER)
-    if request.method != "POST" or idem is None or request.path not in ROUTES:
-        return await handler(request)
-    idem = idem.strip()
+    """Runs for POSTs to ``ROUTES`` that carry the header (``_wants``)."""
+    idem = request.headers[HEADER].strip()
     if not idem or len(idem) > MAX_KEY_CHARS or not idem.isprintable():
         return _problem(request, 400, "idempotency.key_invalid", "Bad request",
                         f"{HEADER} must be 1-{MAX_KEY_CHARS} printable characters")
@@ -146,4 +149,9 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
     return response
 
 
-__all__ = ["HEADER", "REPLAYED", "ROUTES", "Record", "middleware", "record_key"]
+def gate(settings: Settings) -> Gate:
+    """Acts only on POSTs to ``ROUTES`` that carry the header."""
+    return _wants, middleware
+
+
+__all__ = ["HEADER", "REPLAYED", "ROUTES", "Record", "gate", "record_key"]

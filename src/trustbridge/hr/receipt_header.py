@@ -11,7 +11,9 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from trustbridge.api.body import parse_json_bytes, read_body
+from trustbridge.api.middlewares import Gate
 from trustbridge.api.verify import JWT_TYPES
+from trustbridge.config import Settings
 from trustbridge.hr.batch import registry_epoch
 from trustbridge.verify.policy import Policy
 from trustbridge.verify.service import verifier_of
@@ -30,11 +32,14 @@ def _presented_and_policy(request: web.Request, body: bytes) -> tuple[Any, dict[
     return presented, Policy.model_validate(data.get("policy") or {}).cache_key()
 
 
+def _wants(request: web.Request) -> bool:
+    return (request.headers.get(HEADER, "").strip().lower() in ("true", "1", "yes")
+            and request.method == "POST" and request.path == PATH)
+
+
 @web.middleware
 async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    wanted = request.headers.get(HEADER, "").strip().lower() in ("true", "1", "yes")
-    if not wanted or request.method != "POST" or request.path != PATH:
-        return await handler(request)
+    """Runs for ``POST /v1/verify`` asking for a receipt (``_wants``)."""
     response = await handler(request)  # a bad request raises before anything is signed
     if response.status != 200 or not isinstance(response, web.Response):
         return response
@@ -52,4 +57,9 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
     return response
 
 
-__all__ = ["HEADER", "middleware"]
+def gate(settings: Settings) -> Gate:
+    """Acts only on ``POST /v1/verify`` with ``TrustBridge-Receipt: true``."""
+    return _wants, middleware
+
+
+__all__ = ["HEADER", "gate"]
