@@ -38,6 +38,21 @@ async def test_valid_credential_json_body(client: TestClient[Any, Any]) -> None:
     assert cred["summary"]["issuer"]["did"] == VC_OK["issuer_did"]
 
 
+async def test_report_body_and_headers_are_the_rendered_report(
+        client: TestClient[Any, Any]) -> None:
+    """The answer is exactly ``model_dump_json()`` of the report, in UTF-8, and says so."""
+    from trustbridge.model.report import VerificationReport
+
+    resp = await client.post("/v1/verify", json={
+        "presentation": VP_OK["input"], "nonce": VP_OK["nonce"], "audience": VP_OK["audience"],
+        "at": VP_OK["verify_at"], "policy": RELAXED})
+    raw = await resp.read()
+    assert resp.status == 200
+    assert resp.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert resp.headers["Content-Length"] == str(len(raw))
+    assert raw == VerificationReport.model_validate_json(raw).model_dump_json().encode("utf-8")
+
+
 async def test_valid_presentation_with_nonce_and_audience(client: TestClient[Any, Any]) -> None:
     data = await _verify(client, {"presentation": VP_OK["input"], "nonce": VP_OK["nonce"],
                                   "audience": VP_OK["audience"], "at": VP_OK["verify_at"],

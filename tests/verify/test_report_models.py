@@ -92,6 +92,7 @@ async def test_every_result_of_the_vectors_matches_the_validating_constructor(
         assert_same(result, validated(call))
     for report in reports:
         assert report.model_dump_json() == revalidated(report).model_dump_json()
+        assert report.json_bytes() == report.model_dump_json().encode("utf-8")
 
 
 @pytest.mark.parametrize("details", [

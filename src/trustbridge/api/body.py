@@ -19,10 +19,14 @@ JSON_TYPES = ("application/json", "application/ld+json", "application/vc+ld+json
 def json_depth_exceeds(raw: bytes | str, limit: int) -> bool:
     """True when ``[``/``{`` nesting goes beyond ``limit`` (string contents ignored).
 
-    Runs before ``json.loads`` so hostile nesting never reaches the recursive parser.
+    Runs before ``json.loads`` so hostile nesting never reaches the recursive parser. Bytes
+    with at most ``limit`` opening brackets (every request body of a JWT) are not decoded.
     """
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    return depth_exceeds(text, limit)
+    if isinstance(raw, bytes):
+        if raw.count(b"[") + raw.count(b"{") <= limit:
+            return False
+        raw = raw.decode("utf-8", "replace")
+    return depth_exceeds(raw, limit)
 
 
 def parse_json_bytes(raw: bytes | str, *, max_depth: int) -> Any:

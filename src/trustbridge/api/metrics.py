@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 
 BUCKETS: tuple[float, ...] = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
@@ -17,6 +18,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.requests: dict[tuple[str, str, int], int] = defaultdict(int)
+        # per (method, route): observations per bucket (not cumulative), the last one +Inf
         self.hist: dict[tuple[str, str], list[int]] = {}
         self.sums: dict[tuple[str, str], float] = defaultdict(float)
         self.counters: dict[tuple[str, tuple[tuple[str, str], ...]], int] = defaultdict(int)
@@ -24,11 +26,10 @@ class Metrics:
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests[(method, route, status)] += 1
         key = (method, route)
-        buckets = self.hist.setdefault(key, [0] * (len(BUCKETS) + 1))
-        for i, bound in enumerate(BUCKETS):
-            if seconds <= bound:
-                buckets[i] += 1
-        buckets[-1] += 1
+        buckets = self.hist.get(key)
+        if buckets is None:
+            buckets = self.hist[key] = [0] * (len(BUCKETS) + 1)
+        buckets[bisect_left(BUCKETS, seconds)] += 1  # the first bound >= seconds
         self.sums[key] += seconds
 
     def inc(self, name: str, **labels: str) -> None:
@@ -55,21 +56,24 @@ class Metrics:
         ]
         for (method, route), buckets in sorted(self.hist.items()):
             labels = f'method="{method}",route="{_escape(route)}"'
-            for bound, count in zip(BUCKETS, buckets, strict=False):
+            count = 0
+            for bound, n in zip(BUCKETS, buckets, strict=False):
+                count += n
                 lines.append(
                     f'trustbridge_http_request_duration_seconds_bucket{{{labels},le="{bound}"}} '
                     f"{count}"
                 )
+            total = sum(buckets)
             lines.append(
                 f'trustbridge_http_request_duration_seconds_bucket{{{labels},le="+Inf"}} '
-                f"{buckets[-1]}"
+                f"{total}"
             )
             lines.append(
                 f"trustbridge_http_request_duration_seconds_sum{{{labels}}} "
                 f"{self.sums[(method, route)]:.6f}"
             )
             lines.append(
-                f"trustbridge_http_request_duration_seconds_count{{{labels}}} {buckets[-1]}"
+                f"trustbridge_http_request_duration_seconds_count{{{labels}}} {total}"
             )
         names = sorted({name for name, _ in self.counters})
         for name in names:

@@ -110,7 +110,8 @@ async def verify(request: web.Request) -> web.Response:
     request["verdict"] = report.verdict.value
     metrics.inc("verifications_total", verdict=report.verdict.value,
                 cached=str(report.cached).lower())
-    return web.json_response(text=report.model_dump_json())
+    return web.Response(body=report.json_bytes(), content_type="application/json",
+                        charset="utf-8")
 
 
 __all__ = ["VerifyRequest", "routes"]

@@ -117,6 +117,10 @@ class VerificationReport(BaseModel):
     cached: bool = False
     checked_at: datetime
 
+    def json_bytes(self) -> bytes:
+        """``model_dump_json()`` as UTF-8 bytes, without making (and encoding) the str."""
+        return self.__pydantic_serializer__.to_json(self)
+
 
 __all__ = [
     "CheckResult",

@@ -144,7 +144,7 @@ class ResultCache:
             return False
         rendered = CachedReport(
             report.verdict.value,
-            report.model_copy(update={"cached": True}).model_dump_json().encode("utf-8")).dump()
+            report.model_copy(update={"cached": True}).json_bytes()).dump()
         await self._cache.set(key, rendered, ttl=ttl)
         if self._local is not None:  # bounded by entries and bytes, same TTL
             await self._local.set(key, rendered, ttl=ttl)
