@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -51,6 +52,20 @@ UNTRUSTED_KEY_HEADERS = ("jwk", "jku", "x5u", "x5c")
 
 VC_TYPS = frozenset({"jwt", "vc+jwt", "vc+ld+jwt"})
 VP_TYPS = frozenset({"jwt", "vp+jwt", "vp+ld+jwt"})
+
+
+@dataclass(frozen=True)
+class _ProofKind:
+    """What a JWS proof is checked as: the report's check name, the verification
+    relationship its key must have in the signer's DID document, the ``typ`` values allowed."""
+
+    check: str
+    relationship: Literal["assertionMethod", "authentication"]
+    typs: frozenset[str]
+
+
+_VC_PROOF = _ProofKind(CREDENTIAL_PROOF, "assertionMethod", VC_TYPS)
+_VP_PROOF = _ProofKind(PRESENTATION_PROOF, "authentication", VP_TYPS)
 ENVELOPED_PREFIXES = ("data:application/vc+jwt,", "data:application/vc+ld+json+jwt,")
 
 
@@ -243,9 +258,8 @@ class JwtVcFormat:
         self, parsed: ParsedCredential, resolver: Any, *, at: datetime
     ) -> CheckResult:
         """Step 5: signed by a key in the issuer's ``assertionMethod``."""
-        return await self._check_proof(
-            CREDENTIAL_PROOF, parsed.proof_material, parsed.header, parsed.issuer, resolver,
-            relationship="assertionMethod", typs=VC_TYPS)
+        return await self._check_proof(_VC_PROOF, parsed.proof_material, parsed.header,
+                                       parsed.issuer, resolver)
 
     async def check_presentation_proof(
         self,
@@ -257,9 +271,8 @@ class JwtVcFormat:
         at: datetime,
     ) -> CheckResult:
         """Step 2: signed by a key in the holder's ``authentication`` (nonce/aud: replay check)."""
-        return await self._check_proof(
-            PRESENTATION_PROOF, parsed.proof_material, parsed.header, parsed.holder, resolver,
-            relationship="authentication", typs=VP_TYPS)
+        return await self._check_proof(_VP_PROOF, parsed.proof_material, parsed.header,
+                                       parsed.holder, resolver)
 
     async def check_signed_jwt(
         self, token: str, resolver: Any, *, check: str, typs: frozenset[str]
@@ -276,62 +289,43 @@ class JwtVcFormat:
         if not isinstance(payload, dict):
             return CheckResult.failed(check, "jws.malformed", "payload is not an object"), {}, {}
         iss = payload.get("iss")
-        result = await self._check_proof(check, jws, header, iss if isinstance(iss, str) else None,
-                                         resolver, relationship="assertionMethod", typs=typs)
+        result = await self._check_proof(_ProofKind(check, "assertionMethod", typs), jws, header,
+                                         iss if isinstance(iss, str) else None, resolver)
         return result, header, payload
 
     def credential_proof_now(self, parsed: ParsedCredential, resolver: Any
                              ) -> CheckResult | None:
         """``check_credential_proof`` without awaiting, or None when the issuer's DID must
         be resolved first (the pipeline then awaits the full check)."""
-        return self._proof_now(CREDENTIAL_PROOF, parsed.proof_material, parsed.header,
-                               parsed.issuer, resolver, relationship="assertionMethod",
-                               typs=VC_TYPS)
+        return self._proof_now(_VC_PROOF, parsed.proof_material, parsed.header, parsed.issuer,
+                               resolver)
 
     def presentation_proof_now(self, parsed: ParsedPresentation, resolver: Any
                                ) -> CheckResult | None:
         """``check_presentation_proof`` without awaiting, or None (as above, for the holder)."""
-        return self._proof_now(PRESENTATION_PROOF, parsed.proof_material, parsed.header,
-                               parsed.holder, resolver, relationship="authentication",
-                               typs=VP_TYPS)
+        return self._proof_now(_VP_PROOF, parsed.proof_material, parsed.header, parsed.holder,
+                               resolver)
 
-    def _proof_now(
-        self,
-        check: str,
-        jws: Any,
-        header: Mapping[str, Any],
-        signer: str | None,
-        resolver: Any,
-        *,
-        relationship: Literal["assertionMethod", "authentication"],
-        typs: frozenset[str],
-    ) -> CheckResult | None:
+    def _proof_now(self, kind: _ProofKind, jws: Any, header: Mapping[str, Any],
+                   signer: str | None, resolver: Any) -> CheckResult | None:
         """Steps 1-7 when nothing needs resolving: the header fails on its own, or the
         resolver holds the key in memory (did:key/did:jwk, ``dereference_memo``). Hot path:
         an uncached verification's proofs then cost no task, timer or event-loop turn."""
-        kid = self._proof_kid(check, header, signer, typs)
+        kid = self._proof_kid(kind, header, signer)
         if isinstance(kid, CheckResult):
             return kid
         memo = getattr(resolver, "dereference_memo", None)
-        method = memo(kid, relationship) if memo is not None else None
+        method = memo(kid, kind.relationship) if memo is not None else None
         if method is None:
             return None
-        return self._proof_result(check, jws, method, kid, header.get("alg"))
+        return self._proof_result(kind.check, jws, method, kid, header.get("alg"))
 
-    async def _check_proof(
-        self,
-        check: str,
-        jws: Any,
-        header: Mapping[str, Any],
-        signer: str | None,
-        resolver: Any,
-        *,
-        relationship: Literal["assertionMethod", "authentication"],
-        typs: frozenset[str],
-    ) -> CheckResult:
-        kid = self._proof_kid(check, header, signer, typs)
+    async def _check_proof(self, kind: _ProofKind, jws: Any, header: Mapping[str, Any],
+                           signer: str | None, resolver: Any) -> CheckResult:
+        kid = self._proof_kid(kind, header, signer)
         if isinstance(kid, CheckResult):
             return kid
+        check, relationship = kind.check, kind.relationship
         # 6. Dereference the kid with the right verification relationship.
         if resolver is None:
             return CheckResult.error(check, "did.resolver_unavailable",
@@ -349,9 +343,10 @@ class JwtVcFormat:
                                       f"{reason}", kid=kid, error=reason)
         return self._proof_result(check, jws, method, kid, header.get("alg"))
 
-    def _proof_kid(self, check: str, header: Mapping[str, Any], signer: str | None,
-                   typs: frozenset[str]) -> CheckResult | str:
+    def _proof_kid(self, kind: _ProofKind, header: Mapping[str, Any], signer: str | None
+                   ) -> CheckResult | str:
         """Steps 1-5, from the header alone: the failed check, or the signer's absolute kid."""
+        check = kind.check
         alg = header.get("alg")
         # 1. Algorithm allow-list (RFC 8725 §3.1/§3.2): never "none", never HMAC.
         if not isinstance(alg, str) or alg not in self.allowed_algs:
@@ -371,10 +366,10 @@ class JwtVcFormat:
                                       "supported", crit=header.get("crit"))
         # 4. typ, when present, names this kind of document (RFC 8725 §3.11).
         typ = _typ(header)
-        if "typ" in header and (typ is None or typ not in typs):
-            kind = "credential" if check == CREDENTIAL_PROOF else "presentation"
+        if "typ" in header and (typ is None or typ not in kind.typs):
+            document = "credential" if check == CREDENTIAL_PROOF else "presentation"
             return CheckResult.failed(check, "header.typ_invalid",
-                                      f"JWS typ {header.get('typ')!r} does not fit a {kind}",
+                                      f"JWS typ {header.get('typ')!r} does not fit a {document}",
                                       typ=header.get("typ"))
         # 5. kid: a DID URL of the signer's own DID (EBSI JWT profile; VCDM 1.1 §6.3.1).
         kid = header.get("kid")
