@@ -19,13 +19,7 @@ JSON_TYPES = ("application/json", "application/ld+json", "application/vc+ld+json
 def json_depth_exceeds(raw: bytes | str, limit: int) -> bool:
     """True when ``[``/``{`` nesting goes beyond ``limit`` (string contents ignored).
 
-    Runs before ``json.loads`` so hostile nesting never reaches the recursive parser. Bytes
-    with at most ``limit`` opening brackets (every request body of a JWT) are not decoded.
-    """
-    if isinstance(raw, bytes):
-        if raw.count(b"[") + raw.count(b"{") <= limit:
-            return False
-        raw = raw.decode("utf-8", "replace")
+    Runs before ``json.loads`` so hostile nesting never reaches the recursive parser."""
     return depth_exceeds(raw, limit)
 
 

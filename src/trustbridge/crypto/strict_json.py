@@ -22,14 +22,19 @@ _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
 
 
-def depth_exceeds(text: str, limit: int) -> bool:
+def depth_exceeds(text: str | bytes, limit: int) -> bool:
     """True if brackets outside strings nest deeper than ``limit``.
 
-    Hot path (every JWS header and payload): text with at most ``limit`` opening brackets
-    cannot nest deeper, so most documents skip the scan; the scan itself walks only the
-    brackets left once string literals are removed, in C (re), not character by character.
+    Hot path (every JWS header and payload, every request body): text with at most
+    ``limit`` opening brackets cannot nest deeper, so most documents skip the scan (bytes
+    are then not even decoded); the scan itself walks only the brackets left once string
+    literals are removed, in C (re), not character by character.
     """
-    if text.count("[") + text.count("{") <= limit:
+    if isinstance(text, bytes):
+        if text.count(b"[") + text.count(b"{") <= limit:
+            return False
+        text = text.decode("utf-8", "replace")
+    elif text.count("[") + text.count("{") <= limit:
         return False
     depth = 0
     for match in _BRACKET.finditer(_STRING.sub("", text)):
