@@ -17,7 +17,7 @@ Status rules (the pipeline's step 10):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -40,17 +40,16 @@ class MicrocredentialResult:
 
     check: CheckResult
     summary: dict[str, Any]
-    assessed: dict[str, Any] | None = field(default=None, repr=False)
-    """The summary as ``assess`` made it (``model`` is built from it)."""
+    """The summary's JSON form as ``assess`` made it; empty when nothing was assessed."""
 
     @cached_property
     def model(self) -> MicroCredentialSummary | None:
-        """The typed summary (``summary`` is its JSON form), validated on first use: the
-        report only needs the JSON form, and validating it was a third of an evaluation."""
-        if self.assessed is None:
+        """The typed summary, validated from ``summary`` on first use: the report only needs
+        the JSON form, and validating it was a third of an evaluation."""
+        if not self.summary:
             return None
         return MicroCredentialSummary.model_validate(
-            {k: v for k, v in self.assessed.items() if k != "profile"})
+            {k: v for k, v in self.summary.items() if k != "profile"})
 
 
 def read_draft(credential: Mapping[str, Any]) -> Draft | None:
@@ -128,7 +127,7 @@ def evaluate_microcredential(credential: Mapping[str, Any], *, required: bool,
         check = CheckResult.failed(CHECK, problems[0]["code"],
                                    f"not a complete EU micro-credential: {_listing(problems)}",
                                    **details)
-    return MicrocredentialResult(check=check, summary=summary, assessed=summary)
+    return MicrocredentialResult(check=check, summary=summary)
 
 
 def _listing(problems: list[dict[str, str]]) -> str:
