@@ -15,6 +15,9 @@ is alive at the end of startup is the process's lasting state.
 leaving the outermost block unfreezes everything, and when the startup baseline is in force
 it collects and parks again: one full collection per applied pull, which drops every cached
 verification result anyway.
+
+``gc_paused()`` holds off only the automatic full collections while a large batch is
+verified and applied (a registry push or mirrored range); young collections go on.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Iterator
+from typing import Any
 
 _state = {"depth": 0, "baseline": False}
 
@@ -58,4 +62,28 @@ def long_lived() -> Iterator[None]:
                 freeze_after_startup()
 
 
-__all__ = ["freeze_after_startup", "long_lived", "release_baseline"]
+_NO_FULL_COLLECTION = 1 << 30
+_pause: dict[str, Any] = {"depth": 0, "threshold": None}
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No automatic FULL collection while a batch is verified and applied (seconds): each one
+    walked the whole process, batch included, and the held batch set them off again and
+    again (14 % of a 100,000-issuer push's CPU). Young collections go on, so cycles that
+    requests served meanwhile make are still freed; older ones wait for the first full
+    collection after the block. Nestable; concurrent batches share one pause."""
+    if _pause["depth"] == 0:
+        threshold = gc.get_threshold()
+        _pause["threshold"] = threshold
+        gc.set_threshold(threshold[0], threshold[1], _NO_FULL_COLLECTION)
+    _pause["depth"] += 1
+    try:
+        yield
+    finally:
+        _pause["depth"] -= 1
+        if _pause["depth"] == 0:
+            gc.set_threshold(*_pause["threshold"])
+
+
+__all__ = ["freeze_after_startup", "gc_paused", "long_lived", "release_baseline"]

@@ -1,5 +1,5 @@
 """Pushes and mirrored batches are verified and applied without full collections
-(``sync.gc_paused``); the GC's thresholds are restored afterwards, applied or refused."""
+(``gc_tuning.gc_paused``); the GC's thresholds are restored afterwards, applied or refused."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import ClientFactory
 from tests.sync.support import Actor, Hierarchy, accredited, base_url, mirror, push
+from trustbridge import gc_tuning
 from trustbridge.registry import sync
 
 
@@ -44,11 +45,11 @@ async def test_batches_are_verified_without_full_collections_then_thresholds_ret
 
 def test_pauses_nest_and_the_outermost_restores() -> None:
     before = gc.get_threshold()
-    with sync.gc_paused():
-        with sync.gc_paused():
+    with gc_tuning.gc_paused():
+        with gc_tuning.gc_paused():
             assert gc.get_threshold()[2] > 10**6
         assert gc.get_threshold()[2] > 10**6
     assert gc.get_threshold() == before
-    with pytest.raises(RuntimeError), sync.gc_paused():
+    with pytest.raises(RuntimeError), gc_tuning.gc_paused():
         raise RuntimeError
     assert gc.get_threshold() == before

@@ -30,7 +30,7 @@ from typing import Any
 
 from trustbridge.clock import Clock, system_clock
 from trustbridge.errors import FetchError, TrustBridgeError
-from trustbridge.gc_tuning import long_lived
+from trustbridge.gc_tuning import gc_paused, long_lived
 from trustbridge.registry._sync_http import RetryingGetter
 from trustbridge.registry.batch import Change
 from trustbridge.registry.changelog import (
@@ -47,7 +47,6 @@ from trustbridge.registry.sync import (
     SyncEngine,
     Unit,
     UpstreamImport,
-    gc_paused,
     parse_batch,
 )
 from trustbridge.registry.sync_store import PeerState, SyncStore

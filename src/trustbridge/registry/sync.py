@@ -19,10 +19,8 @@ commit it publishes ``registry.changed`` (see ``invalidation.py``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import gc
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -30,6 +28,7 @@ from typing import Any, Protocol
 from trustbridge.clock import Clock, system_clock
 from trustbridge.crypto.jws import CompactJWS
 from trustbridge.errors import AuthError, ConflictError, InputError
+from trustbridge.gc_tuning import gc_paused
 from trustbridge.registry.batch import (
     ATTRIBUTE_OPS,
     BATCH_TYP,
@@ -90,30 +89,6 @@ class RegistryPort(Protocol):
         ...
 
     async def epoch(self) -> int: ...
-
-
-_NO_FULL_COLLECTION = 1 << 30
-_gc_pause: dict[str, Any] = {"depth": 0, "threshold": None}
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """No automatic FULL collection while a batch is verified and applied (seconds): each one
-    walked the whole process, batch included, and the held batch set them off again and
-    again (14 % of a 100,000-issuer push's CPU). Young collections go on, so cycles that
-    requests served meanwhile make are still freed; older ones wait for the first full
-    collection after the block. Nestable; concurrent batches share one pause."""
-    if _gc_pause["depth"] == 0:
-        threshold = gc.get_threshold()
-        _gc_pause["threshold"] = threshold
-        gc.set_threshold(threshold[0], threshold[1], _NO_FULL_COLLECTION)
-    _gc_pause["depth"] += 1
-    try:
-        yield
-    finally:
-        _gc_pause["depth"] -= 1
-        if _gc_pause["depth"] == 0:
-            gc.set_threshold(*_gc_pause["threshold"])
 
 
 @dataclass(frozen=True)
@@ -417,4 +392,4 @@ class SyncEngine:
 
 
 __all__ = ["ApplyResult", "ParsedBatch", "RegistryPort", "SyncEngine", "Unit", "UpstreamImport",
-           "VerifiedBatch", "gc_paused", "parse_batch"]
+           "VerifiedBatch", "parse_batch"]
