@@ -227,6 +227,32 @@ async def test_an_epoch_read_overtaken_by_a_change_is_not_remembered() -> None:
     assert after.cached is False and after.verdict == "invalid"
 
 
+class CountingEpochRegistry(StaticRegistry):
+    """Counts epoch reads; each read yields to the loop like a database round trip."""
+
+    def __init__(self, accredited: list[str]) -> None:
+        super().__init__(accredited)
+        self.reads = 0
+
+    async def epoch(self) -> int:
+        self.reads += 1
+        await asyncio.sleep(0.01)
+        return self._epoch
+
+
+async def test_concurrent_verifications_share_one_epoch_read() -> None:
+    registry = CountingEpochRegistry(VC["accredited"])
+    verifier = make_verifier(docs=own_status_lists(), registry=registry,
+                             result_cache=ResultCache(MemoryCache(), max_ttl=300))
+    verifier.config.epoch_max_age_seconds = 3600
+    assert (await verifier.verify(input_of(VC))).verdict == "valid"
+    verifier._epoch_memo = None  # the memo has aged
+    reads = registry.reads
+    reports = await asyncio.gather(*(verifier.verify(input_of(VC)) for _ in range(16)))
+    assert {r.verdict for r in reports} == {"valid"}
+    assert registry.reads == reads + 1
+
+
 class NoEpochRegistry(StaticRegistry):
     """Answers trust questions, but its epoch cannot be read (a database blip)."""
 

@@ -41,6 +41,7 @@ from trustbridge.registry.model import TERMS_OF_USE_TYPES, IssuerRecord
 from trustbridge.registry.record_memo import EpochRecordMemo
 from trustbridge.registry.seed import load_trust_list, trust_list_files
 from trustbridge.registry.store import RegistryStore, RegistryWriter
+from trustbridge.runtime.single_flight import SingleFlight
 from trustbridge.services import Services
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ class TrustRegistry:
         self.records = EpochRecordMemo(store)
         self._epoch_memo: tuple[float, str] | None = None  # (read started, value)
         self._epoch_generation = 0  # moved by every invalidate
+        self._epoch_read: SingleFlight[str] = SingleFlight()
         self._anchors_epoch: str | None = None  # the epoch the declared anchors were read at
         self.announce: Callable[[Sequence[str], int], Awaitable[object]] | None = None
         """Publishes ``registry.changed`` (set by ``registry.sync_service`` when attached)."""
@@ -136,7 +138,8 @@ class TrustRegistry:
         memo = self._epoch_memo
         if memo is not None and time.monotonic() - memo[0] < self.epoch_max_age:
             return memo[1]
-        return await self.epoch()
+        # Requests that find the memo stale together share one read (runtime.single_flight).
+        return await self._epoch_read.run(self._epoch_generation, self.epoch)
 
     def forget_epoch(self) -> None:
         """A change applied (here, or announced by ``registry.changed``): read it again."""

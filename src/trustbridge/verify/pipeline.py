@@ -40,6 +40,7 @@ from trustbridge.model.report import (
     combine,
     verdict_of,
 )
+from trustbridge.runtime.single_flight import SingleFlight
 from trustbridge.status.bitstring import StatusListError
 from trustbridge.status.fetcher import RawStatusList, StatusListFetcher
 from trustbridge.status.statuslist import parse_status_list
@@ -144,6 +145,7 @@ class Verifier:
         self.seen_epoch = 0
         self._epoch_memo: tuple[float, int | str] | None = None
         self._epoch_generation = 0  # moved by every registry_changed
+        self._epoch_read: SingleFlight[int | str] = SingleFlight()
         self._subscribe: Callable[[Verifier], bool] | None = None
         self._instance = secrets.token_hex(8)
 
@@ -231,13 +233,17 @@ class Verifier:
     async def _epoch(self) -> int | str:
         """The registry epoch for result keys, reused for ``epoch_max_age_seconds``."""
         memo = self._epoch_memo
-        now = time.monotonic()
-        if memo is not None and now - memo[0] < self.config.epoch_max_age_seconds:
+        if memo is not None and time.monotonic() - memo[0] < self.config.epoch_max_age_seconds:
             return memo[1]
+        # Requests that find the memo stale together share one read (runtime.single_flight).
+        return await self._epoch_read.run(self._epoch_generation, self._refresh_epoch)
+
+    async def _refresh_epoch(self) -> int | str:
+        started = time.monotonic()
         generation = self._epoch_generation
         value = await self._read_epoch()
         if generation == self._epoch_generation:  # a change during the read: do not keep it
-            self._epoch_memo = (now, value)
+            self._epoch_memo = (started, value)
         return value
 
     async def _read_epoch(self) -> int | str:
