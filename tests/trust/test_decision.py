@@ -117,3 +117,63 @@ async def test_a_source_past_the_timeout_or_failing_is_unavailable(sources: int)
     assert answers[0].reason == "no answer within 0.05 s"
     if sources == 2:
         assert answers[1].reason.startswith("failed: RuntimeError")
+
+
+class _Rendezvous:
+    """Answers only once every other source of the rendezvous has started: asked one after
+    the other, the first would wait for ever (bounded by the service timeout)."""
+
+    def __init__(self, name: str, started: dict[str, asyncio.Event]) -> None:
+        self.name, self.started = name, started
+
+    async def evaluate(self, subject: Any) -> SourceAnswer:
+        self.started[self.name].set()
+        for event in self.started.values():
+            await event.wait()
+        return a(self.name, SourceStatus.TRUSTED)
+
+
+class _InMemory:
+    """An in-memory source; records which task asked it."""
+
+    in_memory = True
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.asked_in: list[asyncio.Task[Any] | None] = []
+
+    async def evaluate(self, subject: Any) -> SourceAnswer:
+        self.asked_in.append(asyncio.current_task())
+        return a(self.name, SourceStatus.NOT_TRUSTED)
+
+
+async def test_io_sources_are_asked_concurrently_in_memory_ones_in_place_in_order() -> None:
+    started = {"lote": asyncio.Event(), "deqar": asyncio.Event()}
+    local = _InMemory("allowlist")
+    sources = [_Rendezvous("lote", started), local, _Rendezvous("deqar", started)]
+    service = TrustService(sources, clock=lambda: datetime.now(UTC), timeout=5.0)
+    answers = await service.answers(TrustSubject(issuer="did:key:z6Mk", at=NOW))
+    assert [x.source for x in answers] == ["lote", "allowlist", "deqar"]
+    assert [x.status for x in answers] == [T, F, T]
+    assert local.asked_in == [asyncio.current_task()]  # no task of its own
+
+
+class _Counting:
+    """A source that counts the times it is asked, per ``at``."""
+
+    def __init__(self) -> None:
+        self.name = "ebsi"
+        self.asked: list[datetime] = []
+
+    async def evaluate(self, subject: Any) -> SourceAnswer:
+        self.asked.append(subject.at)
+        return a(self.name, SourceStatus.TRUSTED)
+
+
+async def test_the_decision_now_is_taken_at_the_whole_second() -> None:
+    """So the registry's cached answer for "now" serves every verification in that second."""
+    source = _Counting()
+    clock_now = NOW + timedelta(seconds=7, microseconds=654_321)
+    service = TrustService([source], clock=lambda: clock_now)
+    await service.decide("did:key:z6Mk", at=NOW - timedelta(days=30))
+    assert source.asked == [NOW - timedelta(days=30), NOW + timedelta(seconds=7)]

@@ -89,9 +89,20 @@ class TrustService:
                             code="trust.source_unavailable", reason=reason)
 
     async def answers(self, subject: TrustSubject) -> list[SourceAnswer]:
-        if len(self.sources) == 1:  # the usual set-up (the registry alone): no task to gather
-            return [await self._ask(self.sources[0], subject)]
-        return list(await asyncio.gather(*(self._ask(s, subject) for s in self.sources)))
+        """Every source's answer, in source order. Sources that may wait on I/O are asked
+        concurrently; one of them alone, and the in-memory ones (``in_memory``), are awaited
+        in place: a task each cost more than their answer (the default set-up is the
+        registry plus the allow-list)."""
+        waiting = [i for i, s in enumerate(self.sources) if not getattr(s, "in_memory", False)]
+        out: list[SourceAnswer | None] = [None] * len(self.sources)
+        if len(waiting) > 1:
+            found = await asyncio.gather(*(self._ask(self.sources[i], subject) for i in waiting))
+            for i, got in zip(waiting, found, strict=True):
+                out[i] = got
+        for i, source in enumerate(self.sources):
+            if out[i] is None:
+                out[i] = await self._ask(source, subject)
+        return [a for a in out if a is not None]
 
     async def decide(self, issuer: str, *, types: Sequence[str] = (),
                      schema_id: str | None = None, jurisdiction: str | None = None,
@@ -105,11 +116,15 @@ class TrustService:
         result = decide(issuer, await self.answers(subject), self.policy, now=now,
                         grace=self.grace)
         if now - when >= SINCE_THEN_MIN:
-            current = decide(issuer, await self.answers(subject.model_copy(update={"at": now})),
+            # "Now" to the whole second (validity times are whole seconds): the registry's
+            # cached answer for it then serves every verification in that second.
+            current_at = now.replace(microsecond=0)
+            current = decide(issuer, await self.answers(subject.model_copy(
+                                 update={"at": current_at})),
                              self.policy, now=now, grace=self.grace)
             if (current.status, current.code) != (result.status, result.code):
                 result = result.model_copy(update={"since_then": {
-                    "at": now.isoformat(), "status": current.status, "code": current.code,
+                    "at": current_at.isoformat(), "status": current.status, "code": current.code,
                     "reason": current.reason}})
         return result
 

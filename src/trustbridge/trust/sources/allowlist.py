@@ -49,6 +49,9 @@ def load_allowlist(path: Path) -> AllowListFile:
 class AllowListSource:
     """Pure lookup over configured entries; never unavailable."""
 
+    in_memory = True
+    """Answers without I/O, so ``TrustService`` awaits it in place instead of in a task."""
+
     def __init__(self, name: str = "allowlist", *, allow: Sequence[AllowEntry] = (),
                  deny: Sequence[str] = (), origin: str = "settings") -> None:
         self.name = name
