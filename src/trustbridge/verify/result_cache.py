@@ -10,13 +10,16 @@ credential expiry, the status lists' freshness, or ``result_cache_ttl_seconds``.
 Reports are stored already rendered (``cached: true``), so a hit at the HTTP edge is a
 lookup and a write, with no JSON parsing or model building. With a shared cache (Redis)
 a small in-process tier sits in front: the key carries the epoch, so the local copy can
-be no staler than the shared one.
+be no staler than the shared one. A report found in the shared cache (stored by another
+worker or node) is copied into the tier until the expiry stored with it, so a worker asks
+Redis for a report once, not on every repeat.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -82,24 +85,31 @@ def result_ttl(*, now: datetime, max_ttl: float, earliest_expiry: datetime | Non
 
 
 class CachedReport:
-    """A stored report: its verdict and its JSON (already marked ``cached: true``)."""
+    """A stored report: its verdict, when it expires (Unix time; None for entries stored
+    without one) and its JSON (already marked ``cached: true``).
 
-    __slots__ = ("json", "verdict")
+    Stored as ``<verdict>[ <expires>]\n<json>``."""
 
-    def __init__(self, verdict: str, json_bytes: bytes) -> None:
+    __slots__ = ("expires", "json", "verdict")
+
+    def __init__(self, verdict: str, json_bytes: bytes, expires: float | None = None) -> None:
         self.verdict = verdict
         self.json = json_bytes
+        self.expires = expires
 
     def dump(self) -> bytes:
-        return self.verdict.encode("ascii") + _SEP + self.json
+        head = self.verdict if self.expires is None else f"{self.verdict} {self.expires:.3f}"
+        return head.encode("ascii") + _SEP + self.json
 
     @classmethod
     def load(cls, raw: bytes) -> CachedReport | None:
-        verdict, sep, body = raw.partition(_SEP)
+        head, sep, body = raw.partition(_SEP)
         if not sep or not body.startswith(b"{"):
             return None
+        verdict, _, expires = head.partition(b" ")
         try:
-            return cls(Verdict(verdict.decode("ascii")).value, body)
+            return cls(Verdict(verdict.decode("ascii")).value, body,
+                       float(expires) if expires else None)
         except (UnicodeDecodeError, ValueError):
             return None
 
@@ -118,7 +128,9 @@ class ResultCache:
 
     async def get_rendered(self, key: str) -> CachedReport | None:
         """The stored report as rendered JSON, or None (a corrupt entry is dropped)."""
-        raw = await self._local.get(key) if self._local is not None else None
+        local = self._local
+        raw = await local.get(key) if local is not None else None
+        shared = raw is None
         if raw is None:
             raw = await self._cache.get(key)
             if raw is None:
@@ -126,6 +138,11 @@ class ResultCache:
         found = CachedReport.load(raw)
         if found is None:
             await self._forget(key)
+        elif shared and local is not None and found.expires is not None:
+            # The copy lives no longer than the shared entry (whole seconds, like put).
+            left = min(found.expires - time.time(), self.max_ttl)
+            if left >= 1:
+                await local.set(key, raw, ttl=left)
         return found
 
     async def get(self, key: str) -> VerificationReport | None:
@@ -144,7 +161,8 @@ class ResultCache:
             return False
         rendered = CachedReport(
             report.verdict.value,
-            report.model_copy(update={"cached": True}).json_bytes()).dump()
+            report.model_copy(update={"cached": True}).json_bytes(),
+            expires=time.time() + ttl).dump()
         await self._cache.set(key, rendered, ttl=ttl)
         if self._local is not None:  # bounded by entries and bytes, same TTL
             await self._local.set(key, rendered, ttl=ttl)
