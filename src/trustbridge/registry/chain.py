@@ -29,13 +29,18 @@ Steps for each link, bottom (the credential's issuer, a TI) to top (a RootTAO):
 
 A credential may name the accreditation it relies on (``termsOfUse`` of type
 ``IssuanceCertificate``/``AccreditationPolicy``); only that one is then tried.
+
+Many TIs below one TAO (a sync batch of 100,000 issuers) share everything above their own
+link. A ``ChainMemo`` handed to ``evaluate_accreditation`` walks that upper part once per
+(granter, grant relied on) and replays it for the next TI, only where every fact the walk
+read is the same (see ``ChainMemo``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
@@ -140,6 +145,16 @@ class _Wanted:
     from_credential: bool
 
 
+@dataclass
+class _Trace:
+    """What one walk read: each record and verdict it asked for (and what it got) and each
+    DID it tested against the visited set -- everything its outcome depends on."""
+
+    records: dict[str, IssuerRecord | None] = field(default_factory=dict)
+    verdicts: dict[str, SignatureVerdict | None] = field(default_factory=dict)
+    granters: set[str] = field(default_factory=set)
+
+
 @dataclass(frozen=True)
 class _Facts:
     records: Mapping[str, IssuerRecord]
@@ -147,6 +162,26 @@ class _Facts:
     anchors: frozenset[str]
     at: datetime
     max_depth: int
+    memo: ChainMemo | None = None
+    trace: _Trace | None = None
+
+    def record(self, did: str) -> IssuerRecord | None:
+        found = self.records.get(did)
+        if self.trace is not None:
+            self.trace.records.setdefault(did, found)
+        return found
+
+    def verdict(self, attr_id: str) -> SignatureVerdict | None:
+        found = self.verified.get(attr_id)
+        if self.trace is not None:
+            self.trace.verdicts.setdefault(attr_id, found)
+        return found
+
+    def visits(self, did: str, visited: frozenset[str]) -> bool:
+        """``did in visited`` (a cycle), noted in the trace."""
+        if self.trace is not None:
+            self.trace.granters.add(did)
+        return did in visited
 
 
 class _Refused(Exception):
@@ -159,6 +194,96 @@ class _Refused(Exception):
         self.reason = reason
         self.path = path
         self.indeterminate = indeterminate
+
+
+@dataclass(frozen=True)
+class _Upper:
+    """One walk above a link: its outcome (the links after ``path``, or the refusal with
+    its path after ``path``) and everything it read (``_Trace``) under which facts."""
+
+    at: datetime
+    anchors: frozenset[str]
+    max_depth: int
+    visited: frozenset[str]
+    records: tuple[tuple[str, IssuerRecord | None], ...]
+    verdicts: tuple[tuple[str, SignatureVerdict | None], ...]
+    granters: frozenset[str]
+    links: tuple[ChainLink, ...]
+    refusal: tuple[str, str, bool] | None  # code, reason, indeterminate
+
+    def holds(self, facts: _Facts, visited: frozenset[str]) -> bool:
+        """Would the walk read exactly the same here? Same time, anchors and depth cap; the
+        same answer to every cycle test it made; the same record and verdict for every one
+        it asked for."""
+        if (facts.at != self.at or facts.max_depth != self.max_depth
+                or facts.anchors != self.anchors or self.granters & (visited ^ self.visited)):
+            return False
+        records, verified = facts.records, facts.verified
+        for did, record in self.records:
+            found = records.get(did)
+            if found is not record and found != record:
+                return False
+        for attr_id, verdict in self.verdicts:
+            got = verified.get(attr_id)
+            if got is not verdict and got != verdict:
+                return False
+        return True
+
+    def replay(self, path: tuple[ChainLink, ...]) -> tuple[ChainLink, ...]:
+        if self.refusal is not None:
+            code, reason, indeterminate = self.refusal
+            raise _Refused(code, reason, (*path, *self.links), indeterminate)
+        return (*path, *self.links)
+
+
+class ChainMemo:
+    """The chain above a TI's own link, walked once and replayed for the TIs that share it.
+
+    A sync batch of 100,000 TIs below one TAO re-walked TAO -> RootTAO for each of them.
+    Keyed by (granter, grant relied on); an entry keeps every fact its walk read (records
+    and verdicts, compared by identity or equality), the DIDs it tested for a cycle (a TI's
+    own DID is in the visited set) and the time, anchors and depth cap, and is replayed
+    only where all of them are the same -- so an answer is identical with or without the
+    memo, whatever facts each evaluation is given. Meant for one run (a batch check): it
+    keeps a few entries per key and is dropped with the run.
+    """
+
+    PER_KEY = 4
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, _Wanted], list[_Upper]] = {}
+        self.hits = 0
+        self.walks = 0
+
+    def above(self, record: IssuerRecord, wanted: _Wanted, facts: _Facts,
+              visited: frozenset[str], path: tuple[ChainLink, ...]) -> tuple[ChainLink, ...]:
+        """``_first_path`` over ``record`` (the granter, at depth 1), replayed if it can be."""
+        key = (record.did, wanted)
+        entries = self._entries.setdefault(key, [])
+        for entry in entries:
+            if entry.holds(facts, visited):
+                self.hits += 1
+                return entry.replay(path)
+        self.walks += 1
+        trace = _Trace(records={record.did: record})
+        traced = replace(facts, memo=None, trace=trace)
+        refusal: _Refused | None = None
+        try:
+            links = _first_path(list(record.attributes), record, wanted, traced, depth=1,
+                                visited=visited, path=path, level0=False)
+        except _Refused as refused:
+            refusal, links = refused, refused.path
+        entry = _Upper(facts.at, facts.anchors, facts.max_depth, visited,
+                       tuple(trace.records.items()), tuple(trace.verdicts.items()),
+                       frozenset(trace.granters), links[len(path):],
+                       None if refusal is None
+                       else (refusal.code, refusal.reason, refusal.indeterminate))
+        if len(entries) >= self.PER_KEY:
+            entries.pop(0)
+        entries.append(entry)
+        if refusal is not None:
+            raise refusal
+        return links
 
 
 def same_schema(a: str, b: str) -> bool:
@@ -185,18 +310,21 @@ def evaluate_accreditation(
     anchors: Collection[str],
     max_depth: int = DEFAULT_MAX_DEPTH,
     terms_of_use_ref: str | None = None,
+    memo: ChainMemo | None = None,
 ) -> Answer:
     """Whether ``issuer_did`` may issue a credential of these types/schema/jurisdiction at ``at``.
 
     ``records`` must hold every record on the candidate chains (``registry.facts`` collects
-    them); a missing one reads as "not registered". Never raises for bad data.
+    them); a missing one reads as "not registered". Never raises for bad data. ``memo``
+    (optional) replays the walk above the issuer's own link from an earlier evaluation
+    that read the same facts; the answer is the same with or without it.
     """
     try:
         wanted_j = (jur.normalise(jurisdiction),) if jurisdiction else None
     except jur.JurisdictionError as exc:
         return NotAccredited(code="accreditation.jurisdiction", reason=str(exc),
                              issuer=issuer_did)
-    facts = _Facts(records, verified, frozenset(anchors), at, max_depth)
+    facts = _Facts(records, verified, frozenset(anchors), at, max_depth, memo)
     wanted = _Wanted(schema_id, frozenset(credential_types), wanted_j, from_credential=True)
     record = records.get(issuer_did)
     if record is None:
@@ -328,7 +456,7 @@ def _walk(attr: Attribute, acc: Accreditation, record: IssuerRecord, wanted: _Wa
         raise _Refused("accreditation.expired",
                        f"{what} expired at {acc.valid_until.isoformat()}", path)
     # 5. signature
-    verdict = facts.verified.get(attr.id)
+    verdict = facts.verdict(attr.id)
     if verdict is None:
         raise _Refused("accreditation.signature_unverified",
                        f"the signature of {what} was not checked", path, indeterminate=True)
@@ -354,9 +482,9 @@ def _walk(attr: Attribute, acc: Accreditation, record: IssuerRecord, wanted: _Wa
     if depth + 1 > facts.max_depth:
         raise _Refused("chain.too_deep",
                        f"the chain is longer than {facts.max_depth} accreditations", here)
-    if granter in visited:
+    if facts.visits(granter, visited):
         raise _Refused("chain.cycle", f"the chain loops back to {granter}", here)
-    granter_record = facts.records.get(granter)
+    granter_record = facts.record(granter)
     if granter_record is None:
         if granter in facts.anchors:  # a configured anchor without a registry record
             anchor = ChainLink(did=granter, issuer_type="RootTAO", attribute_id=None,
@@ -371,6 +499,8 @@ def _walk(attr: Attribute, acc: Accreditation, record: IssuerRecord, wanted: _Wa
                        f"{granter}, which accredited {did}, has been revoked", here)
     grant = _Wanted(entry.schema_id, frozenset(entry.types), entry.limit_jurisdiction,
                     from_credential=False) if entry is not None else wanted
+    if depth == 0 and facts.memo is not None:
+        return facts.memo.above(granter_record, grant, facts, visited | {granter}, here)
     return _first_path(list(granter_record.attributes), granter_record, grant, facts,
                        depth=depth + 1, visited=visited | {granter}, path=here, level0=False)
 
@@ -417,6 +547,7 @@ __all__ = [
     "Accredited",
     "Answer",
     "ChainLink",
+    "ChainMemo",
     "NotAccredited",
     "SignatureVerdict",
     "evaluate_accreditation",

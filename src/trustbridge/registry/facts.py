@@ -147,7 +147,8 @@ class ChainFacts:
     verified: dict[str, SignatureVerdict]
 
 
-def _granters(record: IssuerRecord) -> set[str]:
+def granters_of(record: IssuerRecord) -> set[str]:
+    """The issuers of ``record``'s parseable accreditations: the DIDs one level up."""
     out: set[str] = set()
     for attr in record.attributes:
         try:
@@ -165,11 +166,19 @@ async def collect_records(source: RecordSource, issuer_did: str, *,
 
     ``overlay`` records (proposed, not stored yet) take precedence over the store.
     """
+    return await collect_from(source, {issuer_did}, levels=max_depth + 2, overlay=overlay)
+
+
+async def collect_from(source: RecordSource, dids: Iterable[str], *, levels: int,
+                       overlay: Mapping[str, IssuerRecord] | None = None
+                       ) -> dict[str, IssuerRecord]:
+    """The records of ``dids`` and of the DIDs above them, ``levels`` levels in all (``dids``
+    are the first), breadth first; ``overlay`` records take precedence over the store."""
     overlay = overlay or {}
     records: dict[str, IssuerRecord] = {}
     asked: set[str] = set()
-    level = {issuer_did}
-    for _ in range(max_depth + 2):
+    level = set(dids)
+    for _ in range(levels):
         need = level - asked
         if not need:
             break
@@ -178,7 +187,7 @@ async def collect_records(source: RecordSource, issuer_did: str, *,
         fetched = await source.get_issuers(sorted(from_store)) if from_store else {}
         fetched.update({d: overlay[d] for d in need if d in overlay})
         records.update(fetched)
-        level = set().union(*(_granters(r) for r in fetched.values())) - asked
+        level = set().union(*(granters_of(r) for r in fetched.values())) - asked
     return records
 
 
@@ -228,7 +237,9 @@ __all__ = [
     "RecordSource",
     "ResolverSignatureVerifier",
     "SignatureVerifier",
+    "collect_from",
     "collect_records",
     "gather_chain_facts",
+    "granters_of",
     "verify_records",
 ]
