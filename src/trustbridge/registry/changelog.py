@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -170,6 +170,16 @@ def verify_chain(entries: Iterable[LogEntry], *, after_seq: int,
     3. each entry's hash recomputes (else ``log.entry_tampered``).
     Returns the new ``(seq, hash)``.
     """
+    checked = verified_entries(entries, after_seq=after_seq, after_hash=after_hash)
+    return (checked[-1].seq, checked[-1].entry_hash) if checked else (after_seq, after_hash)
+
+
+def verified_entries(entries: Iterable[LogEntry], *, after_seq: int,
+                     after_hash: str) -> list[LogEntry]:
+    """``verify_chain``'s checks; the entries come back holding the JCS bytes of their change
+    (``change_jcs``, what a log stores), so a mirror writing the same entries into its own
+    log neither serialises nor hashes them again (``continuing``)."""
+    out: list[LogEntry] = []
     seq, prev = after_seq, after_hash
     for entry in entries:
         if entry.seq != seq + 1:
@@ -178,11 +188,55 @@ def verify_chain(entries: Iterable[LogEntry], *, after_seq: int,
         if entry.prev_hash != prev:
             raise ChainError(f"entry {entry.seq} does not chain to entry {seq}",
                              code="log.fork", seq=entry.seq)
-        if entry_hash(entry.seq, entry.change, entry.origin, entry.prev_hash) != entry.entry_hash:
+        change_jcs = canonical(dict(entry.change))
+        if _entry_hash(entry.seq, change_jcs, entry.origin, entry.prev_hash) != entry.entry_hash:
             raise ChainError(f"entry {entry.seq} does not match its hash",
                              code="log.entry_tampered", seq=entry.seq)
+        out.append(replace(entry, change_jcs=change_jcs))
         seq, prev = entry.seq, entry.entry_hash
-    return seq, prev
+    return out
+
+
+def continuing(entries: Sequence[LogEntry], start_seq: int, prev_hash: str,
+               items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]
+               ) -> list[LogEntry] | None:
+    """``entries`` if they are exactly what ``chain_entries(start_seq, prev_hash, items)``
+    would make, else ``None``: a mirror that mirrors one peer from the start writes the
+    peer's entries, already hashed by ``verified_entries`` (the entries must come from it
+    or from ``chain_entries``: ``change_jcs`` set). The same seq, previous hash, change and
+    origin -- equal JSON of the same types -- give the same entry hash."""
+    if len(entries) != len(items):
+        return None
+    seq, prev = start_seq, prev_hash
+    for entry, (change, origin) in zip(entries, items, strict=True):
+        seq += 1
+        if (entry.seq != seq or entry.prev_hash != prev or entry.change_jcs is None
+                or not _identical(entry.change, change) or not _identical(entry.origin, origin)):
+            return None
+        prev = entry.entry_hash
+    return list(entries)
+
+
+def _identical(a: Any, b: Any) -> bool:
+    """Equal JSON values with the same types all the way down: Python's ``1 == 1.0 == True``
+    would let differently serialised values (so other hashes) pass as equal."""
+    todo = [(a, b)]
+    while todo:
+        x, y = todo.pop()
+        kind = type(x)
+        if kind is not type(y):
+            return False
+        if kind is dict:
+            if x.keys() != y.keys():
+                return False
+            todo.extend((x[k], y[k]) for k in x)
+        elif kind is list:
+            if len(x) != len(y):
+                return False
+            todo.extend(zip(x, y, strict=True))
+        elif x != y:
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -219,5 +273,5 @@ def check_head_against_cursor(head: LogHead, *, seq: int, digest: str) -> None:
 
 
 __all__ = ["GENESIS_HASH", "HEAD_TYP", "ChainError", "LogEntry", "LogHead", "canonical",
-           "chain_entries", "check_head_against_cursor", "entry_hash", "sha256_hex",
-           "verify_chain"]
+           "chain_entries", "check_head_against_cursor", "continuing", "entry_hash",
+           "sha256_hex", "verified_entries", "verify_chain"]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from trustbridge.clock import Clock, system_clock
@@ -39,7 +39,7 @@ from trustbridge.registry.changelog import (
     LogHead,
     check_head_against_cursor,
     sha256_hex,
-    verify_chain,
+    verified_entries,
 )
 from trustbridge.registry.signed import JoseError, parse_jws, verify_parsed_by
 from trustbridge.registry.sync import (
@@ -136,8 +136,9 @@ class Mirror:
 
     async def _pull_range(self, peer: str, state: PeerState, head: LogHead) -> MirrorResult:
         # 3. entries up to the head, chained from our cursor
-        entries, batches = await self._entries(peer, state.seq, head.seq)
-        verify_chain(entries, after_seq=state.seq, after_hash=state.hash)
+        pulled, batches = await self._entries(peer, state.seq, head.seq)
+        entries = verified_entries(pulled, after_seq=state.seq, after_hash=state.hash)
+        del pulled
         if not entries or entries[-1].seq != head.seq or entries[-1].entry_hash != head.hash:
             raise MirrorRefused("the entries do not end at the signed head", code="log.fork",
                                 seq=head.seq)
@@ -229,8 +230,11 @@ class Mirror:
 
     async def _verify_group(self, group: _Group, batches: dict[str, str],
                             parsed: ParsedBatch | None) -> Unit:
+        # the group's entries go along: the engine writes them as they are where they are
+        # what our own log would chain (a mirror of one peer), instead of hashing again
         if group.batch_digest is not None:
-            return await self.engine.verify_batch(batches[group.batch_digest], parsed)
+            verified = await self.engine.verify_batch(batches[group.batch_digest], parsed)
+            return replace(verified, logged=group.entries)
         changes = [Change.model_validate(e.change) for e in group.entries]
         unit, refused = await self.engine.verify_upstream(str(group.upstream), changes)
         if refused:
@@ -238,7 +242,7 @@ class Mirror:
             raise MirrorRefused(
                 f"upstream entry {group.entries[first.index].seq} refused: {first.reason}",
                 code=first.code, seq=group.entries[first.index].seq)
-        return UpstreamImport(unit.source, changes)
+        return UpstreamImport(unit.source, changes, logged=group.entries)
 
     async def _save(self, state: PeerState, node_did: str, seq: int, digest: str,
                     error: str | None) -> None:

@@ -44,8 +44,10 @@ from trustbridge.registry.batch import (
 )
 from trustbridge.registry.changelog import (
     HEAD_TYP,
+    LogEntry,
     LogHead,
     chain_entries,
+    continuing,
     sha256_hex,
 )
 from trustbridge.registry.signed import JoseError, NodeKey, parse_jws, verify_parsed_by
@@ -127,6 +129,7 @@ class VerifiedBatch:
     digest: str  # sha256 of the JWS text: what log entries point at
     content: str  # sha256 of the canonical payload: what idempotency compares
     duplicate: bool = False
+    logged: Sequence[LogEntry] = field(default=(), compare=False, repr=False)  # see ``Unit``
 
     def record(self) -> BatchRecord:
         return BatchRecord(self.digest, self.payload.registry, self.payload.sequence,
@@ -146,12 +149,16 @@ class UpstreamImport:
 
     source: str
     changes: Sequence[Change]
+    logged: Sequence[LogEntry] = field(default=(), compare=False, repr=False)  # see ``Unit``
 
     def origin(self, index: int) -> dict[str, Any]:
         return {"upstream": self.source}
 
 
 Unit = VerifiedBatch | UpstreamImport
+"""What ``SyncEngine.apply`` writes. ``logged``: a peer's entries for these changes, hash-chain
+verified (``changelog.verified_entries``, by the mirror); written as they are where they are
+exactly the entries this log would chain (``changelog.continuing``), else chained anew."""
 
 
 @dataclass(frozen=True)
@@ -328,8 +335,9 @@ class SyncEngine:
                                                    0))
                         continue
                 changed = await self.registry.apply(tx, unit.changes)
-                entries = chain_entries(seq, prev, ((c.to_json(), unit.origin(i))
-                                                    for i, c in enumerate(unit.changes)))
+                items = [(c.to_json(), unit.origin(i)) for i, c in enumerate(unit.changes)]
+                entries = ((continuing(unit.logged, seq, prev, items) if unit.logged else None)
+                           or chain_entries(seq, prev, items))
                 await SyncStore.append(tx, entries)
                 if isinstance(unit, VerifiedBatch):
                     await SyncStore.record_batch(tx, unit.record(), first_seq=seq + 1,
