@@ -17,6 +17,8 @@ from trustbridge.registry.changelog import (
     canonical,
     chain_entries,
     check_head_against_cursor,
+    continuing,
+    verified_entries,
     verify_chain,
 )
 from trustbridge.registry.signed import NodeKey, parse_jws, verify_jws_by
@@ -32,6 +34,40 @@ def test_chain_verifies_and_returns_the_new_cursor() -> None:
     new = verify_chain(entries, after_seq=0, after_hash=GENESIS_HASH)
     assert new == (5, entries[-1].entry_hash)
     assert verify_chain(entries[2:], after_seq=2, after_hash=entries[1].entry_hash)[0] == 5
+
+
+def _wire(entries: list[LogEntry]) -> list[LogEntry]:
+    """The entries as a peer's page gives them: no JCS bytes yet."""
+    return [LogEntry.from_json(e.to_json()) for e in entries]
+
+
+def test_verified_entries_keep_their_jcs_and_continue_an_identical_log() -> None:
+    entries = _log(4)
+    pulled = verified_entries(_wire(entries), after_seq=0, after_hash=GENESIS_HASH)
+    assert pulled == entries
+    assert [e.change_jcs for e in pulled] == [canonical(e.change) for e in entries]
+    items = [(e.change, {"batch": "b" * 64, "index": i}) for i, e in enumerate(entries)]
+    assert continuing(pulled, 0, GENESIS_HASH, items) == pulled
+    assert continuing(pulled[1:], 1, entries[0].entry_hash, items[1:]) == pulled[1:]
+
+
+def test_entries_that_our_log_would_not_chain_are_not_reused() -> None:
+    entries = _log(3)
+    pulled = verified_entries(_wire(entries), after_seq=0, after_hash=GENESIS_HASH)
+    items = [(e.change, {"batch": "b" * 64, "index": i}) for i, e in enumerate(entries)]
+    assert continuing(pulled, 5, GENESIS_HASH, items) is None  # our log is elsewhere
+    assert continuing(pulled, 0, "f" * 64, items) is None
+    assert continuing(_wire(entries), 0, GENESIS_HASH, items) is None  # not hashed by us
+    assert continuing(pulled, 0, GENESIS_HASH, items[:2]) is None
+    other = [(c, {**o, "extra": 1}) for c, o in items]
+    assert continuing(pulled, 0, GENESIS_HASH, other) is None
+    # equal in Python, not in JSON: index false is another entry than index 0
+    falsy = [(c, {"batch": "b" * 64, "index": False}) if i == 0 else (c, o)
+             for i, (c, o) in enumerate(items)]
+    assert continuing(pulled, 0, GENESIS_HASH, falsy) is None
+    renamed = [({**c, "did": "did:key:zOther"}, o) if i == 2 else (c, o)
+               for i, (c, o) in enumerate(items)]
+    assert continuing(pulled, 0, GENESIS_HASH, renamed) is None
 
 
 def test_tampered_change_is_detected() -> None:

@@ -198,8 +198,8 @@ async def post_batch(request: web.Request) -> web.Response:
 async def get_log(request: web.Request) -> web.Response:
     after = _int_param(request, "after", 0, 0, 2**62)
     limit = _int_param(request, "limit", 1000, 1, 5000)
-    page = await sync_of(request.app["services"]).engine.log_page(after, limit)
-    return web.json_response(page)
+    page = await sync_of(request.app["services"]).engine.log_page_json(after, limit)
+    return web.Response(text=page, content_type="application/json")
 
 
 @routes.route("GET", "/v1/registry/log/head",

@@ -259,7 +259,10 @@ class RegistryStorePort:
         stored = await self.store.get_issuers({a.did for _, a in attrs})
         overlay: dict[str, IssuerRecord] = {}
         for _, attr in attrs:
-            base = overlay.get(attr.did) or stored.get(attr.did) or IssuerRecord(did=attr.did)
+            base = overlay.get(attr.did) or stored.get(attr.did)
+            if base is None:  # a new issuer (most of a large batch): one model, not two
+                overlay[attr.did] = IssuerRecord(did=attr.did, attributes=(attr,))
+                continue
             kept = tuple(a for a in base.attributes if a.id != attr.id)
             overlay[attr.did] = base.model_copy(update={"attributes": (*kept, attr)})
         return overlay

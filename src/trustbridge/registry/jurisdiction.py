@@ -8,6 +8,7 @@ to alpha-2 (or ``EU``) before comparing. ``EU`` contains every member state.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 EU = "EU"
@@ -32,6 +33,7 @@ class JurisdictionError(ValueError):
     """Not a jurisdiction we can compare."""
 
 
+@functools.lru_cache(maxsize=1024)  # pure; asked several times per accreditation checked
 def normalise(value: str) -> str:
     """``ES``/``es``/``ESP``/``ES-NA``/``…/atu/ESP``/``…/country/ESP`` -> ``ES``; ``EU`` stays."""
     text = value.strip().rstrip("/")

@@ -17,7 +17,6 @@ import binascii
 import functools
 import hashlib
 import json
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -125,7 +124,14 @@ class IssuerRecord(BaseModel):
 
 # -- parsing an accreditation JWT ------------------------------------------------------------
 
+@functools.lru_cache(maxsize=256)
+def _header(part: str) -> dict[str, Any]:
+    """A JWT header segment decoded (read, never changed: the TIs a TAO accredits share it)."""
+    return _b64json(part, "header")
+
+
 def _b64json(part: str, what: str) -> dict[str, Any]:
+    """JSON decoded from a base64url segment (parsed JSON: objects are plain dicts)."""
     try:
         raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
         value = json.loads(raw)
@@ -160,7 +166,7 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 
 def _grant(entry: Any) -> AccreditedFor:
-    if not isinstance(entry, Mapping) or not isinstance(entry.get("schemaId"), str):
+    if not isinstance(entry, dict) or not isinstance(entry.get("schemaId"), str):
         raise InputError("accreditedFor entries need a schemaId",
                          code="accreditation.malformed")
     limit = entry.get("limitJurisdiction")
@@ -195,19 +201,19 @@ def _parse_accreditation(jwt: str) -> Accreditation:
         raise InputError("an accreditation must be a compact JWS (JWT VC)",
                          code="accreditation.malformed")
     head, payload_part, _ = jwt.strip().split(".")
-    header = _b64json(head, "header")
+    header = _header(head)
     payload = _b64json(payload_part, "payload")
     vc = payload.get("vc", payload)
-    if not isinstance(vc, Mapping):
+    if not isinstance(vc, dict):
         raise InputError("the vc claim is not an object", code="accreditation.malformed")
     issuer_claim = vc.get("issuer")
-    if isinstance(issuer_claim, Mapping):
+    if isinstance(issuer_claim, dict):
         issuer_claim = issuer_claim.get("id")
     issuer = payload.get("iss") or issuer_claim
     subject_claim = vc.get("credentialSubject")
     subject_obj = subject_claim[0] if isinstance(subject_claim, list) and subject_claim \
         else subject_claim
-    if not isinstance(subject_obj, Mapping):
+    if not isinstance(subject_obj, dict):
         raise InputError("the accreditation has no credentialSubject",
                          code="accreditation.malformed")
     subject = payload.get("sub") or subject_obj.get("id")
@@ -232,7 +238,7 @@ def _parse_accreditation(jwt: str) -> Accreditation:
         issuer=issuer, subject=subject, types=_strings(vc.get("type")),
         accredited_for=tuple(_grant(g) for g in grants),
         valid_from=valid_from, valid_until=valid_until,
-        terms_of_use=tuple(dict(t) for t in terms_list if isinstance(t, Mapping)),
+        terms_of_use=tuple(dict(t) for t in terms_list if isinstance(t, dict)),
         reserved_attribute_id=reserved if isinstance(reserved, str) else None,
         kid=header.get("kid") if isinstance(header.get("kid"), str) else None,
         alg=header.get("alg") if isinstance(header.get("alg"), str) else None,

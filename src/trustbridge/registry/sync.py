@@ -19,6 +19,7 @@ commit it publishes ``registry.changed`` (see ``invalidation.py``).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -388,15 +389,28 @@ class SyncEngine:
         head = LogHead(seq, digest, self.node_key.did, self.clock())
         return head, self.node_key.sign(head.payload(), typ=HEAD_TYP)
 
-    async def log_page(self, after: int, limit: int) -> dict[str, Any]:
-        entries = await self.store.page(after, limit)
-        # A batch travels once: with the page holding its first change (the rest by digest).
-        digests = sorted({d for e in entries
-                          if (d := e.batch_digest) is not None and e.origin.get("index") == 0})
-        batches = await self.store.batches_by_digest(digests)
-        return {"after": after, "limit": limit, "entries": [e.to_json() for e in entries],
-                "batches": batches,
-                "next": entries[-1].seq if len(entries) == limit else None}
+    async def log_page_json(self, after: int, limit: int) -> str:
+        """The page of the log after ``after`` as JSON text: ``{after, limit, entries,
+        batches, next}``; each entry's change and origin are served as the log stores them
+        (the change's JCS, the text its hash covers) instead of decoded and encoded again."""
+        rows = await self.store.page_rows(after, limit)
+        entries: list[str] = []
+        digests: set[str] = set()
+        for row in rows:
+            origin = json.loads(row["origin"])
+            # A batch travels once: with the page holding its first change (the rest by digest).
+            if isinstance(digest := origin.get("batch"), str) and origin.get("index") == 0:
+                digests.add(digest)
+            entries.append(f'{{"seq":{int(row["seq"])},"change":{row["change"]},'
+                           f'"origin":{row["origin"]},"prev_hash":{_quote(str(row["prev_hash"]))},'
+                           f'"entry_hash":{_quote(str(row["entry_hash"]))}}}')
+        batches = await self.store.batches_by_digest(sorted(digests))
+        following = int(rows[-1]["seq"]) if rows and len(rows) == limit else None
+        return (f'{{"after":{int(after)},"limit":{int(limit)},"entries":[{",".join(entries)}],'
+                f'"batches":{_quote(batches)},"next":{_quote(following)}}}')
+
+
+_quote = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
 
 
 __all__ = ["ApplyResult", "ParsedBatch", "RegistryPort", "SyncEngine", "Unit", "UpstreamImport",

@@ -13,7 +13,7 @@ from typing import Any
 
 from trustbridge.registry.changelog import GENESIS_HASH, LogEntry
 from trustbridge.store import Database
-from trustbridge.store.interface import Transaction
+from trustbridge.store.interface import Row, Transaction
 from trustbridge.store.migrations import register
 
 register("0500_registry_sync", [
@@ -93,12 +93,11 @@ class SyncStore:
               json.dumps(e.origin, separators=(",", ":")), e.prev_hash, e.entry_hash)
              for e in entries])
 
-    async def page(self, after: int, limit: int) -> list[LogEntry]:
-        rows = await self.db.fetch(
+    async def page_rows(self, after: int, limit: int) -> list[Row]:
+        """The log rows after ``after``, as stored: ``change`` and ``origin`` are JSON text."""
+        return await self.db.fetch(
             "SELECT seq, change, origin, prev_hash, entry_hash FROM registry_log "
             "WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
-        return [LogEntry(int(r["seq"]), json.loads(r["change"]), json.loads(r["origin"]),
-                         str(r["prev_hash"]), str(r["entry_hash"])) for r in rows]
 
     async def current_head(self) -> tuple[int, str]:
         async with self.db.transaction() as tx:
