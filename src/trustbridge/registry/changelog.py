@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -192,7 +192,8 @@ def verified_entries(entries: Iterable[LogEntry], *, after_seq: int,
         if _entry_hash(entry.seq, change_jcs, entry.origin, entry.prev_hash) != entry.entry_hash:
             raise ChainError(f"entry {entry.seq} does not match its hash",
                              code="log.entry_tampered", seq=entry.seq)
-        out.append(replace(entry, change_jcs=change_jcs))
+        out.append(LogEntry(entry.seq, entry.change, entry.origin, entry.prev_hash,
+                            entry.entry_hash, change_jcs))
         seq, prev = entry.seq, entry.entry_hash
     return out
 

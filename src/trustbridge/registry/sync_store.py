@@ -42,6 +42,8 @@ register("0501_registry_batches_jws_lz4", [{"postgresql": (
     "END $$")}])
 
 NODE_KEY_STATE = "sync.node_key_pem"
+# one encoder for every entry's origin (``json.dumps`` with options builds one per call)
+_COMPACT = json.JSONEncoder(separators=(",", ":")).encode
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ class SyncStore:
             "registry_log", ("seq", "change", "origin", "prev_hash", "entry_hash"),
             [(e.seq, e.change_jcs.decode("utf-8") if e.change_jcs is not None
               else json.dumps(e.change, separators=(",", ":")),
-              json.dumps(e.origin, separators=(",", ":")), e.prev_hash, e.entry_hash)
+              _COMPACT(e.origin), e.prev_hash, e.entry_hash)
              for e in entries])
 
     async def page_rows(self, after: int, limit: int) -> list[Row]:
