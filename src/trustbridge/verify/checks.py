@@ -364,10 +364,9 @@ _VALIDATOR_MEMO: OrderedDict[tuple[int, int], tuple[Any, Any, tuple[Any, Any]]] 
 
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
-STANDARD_METASCHEMAS = frozenset({
-    DRAFT_2020_12, "https://json-schema.org/draft/2019-09/schema",
-    "http://json-schema.org/draft-07/schema", "http://json-schema.org/draft-06/schema",
-    "http://json-schema.org/draft-04/schema"})
+# The drafts tests/verify/test_schema_fast_path.py checks the two validators agree on (the
+# JSON Schema Test Suite's); schemas of other drafts keep the reference validator alone.
+STANDARD_METASCHEMAS = frozenset({DRAFT_2020_12, "http://json-schema.org/draft-07/schema"})
 
 
 def _fast_validator(schema: dict[str, Any], registry: Any) -> Any:
@@ -381,10 +380,11 @@ def _fast_validator(schema: dict[str, Any], registry: Any) -> Any:
     which ``tests/verify/test_schema_fast_path.py`` looks for over the JSON Schema Test Suite
     and the fixtures. Formats stay annotations, as in the reference validator; ``$ref`` is
     resolved only from ``registry`` (the local and prefetched documents), never fetched;
-    schemas under a custom metaschema (``$vocabulary``, which only jsonschema-rs honours)
-    keep the reference validator alone."""
+    schemas of other drafts, or under a custom metaschema, keep the reference validator
+    alone."""
     if str(schema.get("$schema", DRAFT_2020_12)).rstrip("#") not in STANDARD_METASCHEMAS:
-        return None  # a custom metaschema ($vocabulary): the two differ there, by design
+        return None  # another draft, or a custom metaschema ($vocabulary, which only
+        # jsonschema-rs honours: the one disagreement the suite showed)
     try:
         import jsonschema_rs
     except ImportError:  # pragma: no cover - a declared dependency; degrade, do not fail
