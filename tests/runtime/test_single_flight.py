@@ -1,4 +1,4 @@
-"""``SingleFlight``: callers of one generation share the read under way; a newer generation,
+"""``SingleFlight``: callers of one key (a generation) share the read under way; a newer key,
 a finished read or a cancelled caller never hand anyone a stale or lost value."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ class Source:
 
 
 async def test_concurrent_callers_share_one_read() -> None:
-    flight: SingleFlight[int] = SingleFlight()
+    flight: SingleFlight[int, int] = SingleFlight()
     source = Source()
     callers = [asyncio.ensure_future(flight.run(0, source.read)) for _ in range(16)]
     await asyncio.sleep(0)
@@ -36,7 +36,7 @@ async def test_concurrent_callers_share_one_read() -> None:
 
 
 async def test_a_finished_read_is_not_reused() -> None:
-    flight: SingleFlight[int] = SingleFlight()
+    flight: SingleFlight[int, int] = SingleFlight()
     source = Source()
     source.release.set()
     assert await flight.run(0, source.read) == 0
@@ -47,7 +47,7 @@ async def test_a_finished_read_is_not_reused() -> None:
 
 async def test_a_newer_generation_does_not_join_an_older_read() -> None:
     """A caller that has seen a change must not get a value read before it."""
-    flight: SingleFlight[int] = SingleFlight()
+    flight: SingleFlight[int, int] = SingleFlight()
     old = Source()
     before = asyncio.ensure_future(flight.run(0, old.read))
     await asyncio.sleep(0)
@@ -61,7 +61,7 @@ async def test_a_newer_generation_does_not_join_an_older_read() -> None:
 
 
 async def test_a_cancelled_caller_does_not_cancel_the_read_for_the_others() -> None:
-    flight: SingleFlight[int] = SingleFlight()
+    flight: SingleFlight[int, int] = SingleFlight()
     source = Source()
     first = asyncio.ensure_future(flight.run(0, source.read))
     second = asyncio.ensure_future(flight.run(0, source.read))
@@ -76,7 +76,7 @@ async def test_a_cancelled_caller_does_not_cancel_the_read_for_the_others() -> N
 
 
 async def test_a_failed_read_reaches_every_caller_and_the_next_one_reads_again() -> None:
-    flight: SingleFlight[int] = SingleFlight()
+    flight: SingleFlight[int, int] = SingleFlight()
     gate = asyncio.Event()
 
     async def broken() -> int:
@@ -93,3 +93,15 @@ async def test_a_failed_read_reaches_every_caller_and_the_next_one_reads_again()
     source.release.set()
     assert await flight.run(0, source.read) == 0
     assert source.reads == 1
+
+
+async def test_cancel_stops_every_read_in_flight() -> None:
+    flight: SingleFlight[str, int] = SingleFlight()
+    sources = {"a": Source(), "b": Source()}
+    callers = [asyncio.ensure_future(flight.run(k, s.read)) for k, s in sources.items()]
+    while not all(s.reads for s in sources.values()):  # both reads under way
+        await asyncio.sleep(0)
+    flight.cancel()
+    for caller in callers:
+        with pytest.raises(asyncio.CancelledError):
+            await caller

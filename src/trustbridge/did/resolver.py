@@ -16,7 +16,6 @@ Dereferencing a DID URL to a verification method then checks the verification re
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -50,6 +49,7 @@ from trustbridge.model.did import (
     ResolutionResult,
     VerificationMethod,
 )
+from trustbridge.runtime.single_flight import SingleFlight
 
 log = logging.getLogger(__name__)
 PURE_METHOD_PREFIXES = ("did:key:", "did:jwk:")
@@ -134,7 +134,7 @@ class CachingResolver:
         self.ebsi_didr_url = ebsi_didr_url
         self.local_source = local_source
         self.did_key_format = did_key_format
-        self._inflight: dict[str, asyncio.Future[Resolution]] = {}
+        self._fetches: SingleFlight[str, Resolution] = SingleFlight()  # one fetch per DID
         # did:key / did:jwk documents are pure functions of the DID: their dereferenced
         # methods are remembered (small LRU), which saves re-deriving them per signature.
         self._pure_methods: OrderedDict[tuple[str, str | None], VerificationMethod] = (
@@ -211,12 +211,7 @@ class CachingResolver:
         cached = await self._cache.get(key_)
         if cached is not None:
             return self._from_cache(did, cached, content_type)
-        future = self._inflight.get(key_)
-        if future is None:
-            future = asyncio.ensure_future(self._load_and_store(did, key_, load))
-            self._inflight[key_] = future
-            future.add_done_callback(lambda _f: self._inflight.pop(key_, None))
-        outcome = await asyncio.shield(future)
+        outcome = await self._fetches.run(key_, lambda: self._load_and_store(did, key_, load))
         if outcome.document is None:
             return outcome
         return Resolution(did, outcome.document, content_type, metadata=outcome.metadata)
@@ -330,8 +325,7 @@ class CachingResolver:
         return method
 
     async def aclose(self) -> None:
-        for future in list(self._inflight.values()):
-            future.cancel()
+        self._fetches.cancel()
 
 
 def offline_resolver() -> CachingResolver:

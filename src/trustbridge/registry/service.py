@@ -97,7 +97,7 @@ class TrustRegistry:
         self.records = EpochRecordMemo(store)
         self._epoch_memo: tuple[float, str] | None = None  # (read started, value)
         self._epoch_generation = 0  # moved by every invalidate
-        self._epoch_read: SingleFlight[str] = SingleFlight()
+        self._epoch_read: SingleFlight[int, str] = SingleFlight()
         self._anchors_epoch: str | None = None  # the epoch the declared anchors were read at
         self.announce: Callable[[Sequence[str], int], Awaitable[object]] | None = None
         """Publishes ``registry.changed`` (set by ``registry.sync_service`` when attached)."""

@@ -145,7 +145,7 @@ class Verifier:
         self.seen_epoch = 0
         self._epoch_memo: tuple[float, int | str] | None = None
         self._epoch_generation = 0  # moved by every registry_changed
-        self._epoch_read: SingleFlight[int | str] = SingleFlight()
+        self._epoch_read: SingleFlight[int, int | str] = SingleFlight()
         self._subscribe: Callable[[Verifier], bool] | None = None
         self._instance = secrets.token_hex(8)
 
