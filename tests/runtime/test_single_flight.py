@@ -99,8 +99,9 @@ async def test_cancel_stops_every_read_in_flight() -> None:
     flight: SingleFlight[str, int] = SingleFlight()
     sources = {"a": Source(), "b": Source()}
     callers = [asyncio.ensure_future(flight.run(k, s.read)) for k, s in sources.items()]
-    while not all(s.reads for s in sources.values()):  # both reads under way
+    for _ in range(3):  # the callers start their reads, the reads start
         await asyncio.sleep(0)
+    assert [s.reads for s in sources.values()] == [1, 1]
     flight.cancel()
     for caller in callers:
         with pytest.raises(asyncio.CancelledError):
