@@ -18,6 +18,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7, DRAFT202012
 
 from tests.conftest import FIXTURES
+from tests.microcred.support import paths
 from trustbridge.verify import checks
 
 SUITE = FIXTURES / "json-schema-test-suite"
@@ -121,17 +122,6 @@ _VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8)
                         st.text(max_size=4), st.integers(), max_size=2))
 
 
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix] if prefix else []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            out += _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            out += _paths(value, (*prefix, i))
-    return out
-
-
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())
 def test_mutated_attestations_agree_with_the_reference(
@@ -142,10 +132,10 @@ def test_mutated_attestations_agree_with_the_reference(
     schema, registry, credential = attestation
     mutated = copy.deepcopy(credential)
     for _ in range(data.draw(st.integers(1, 3))):
-        paths = _paths(mutated)
-        if not paths:
+        found = paths(mutated)
+        if not found:
             break
-        path = data.draw(st.sampled_from(paths))
+        path = data.draw(st.sampled_from(found))
         parent = mutated
         for step in path[:-1]:
             parent = parent[step]

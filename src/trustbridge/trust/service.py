@@ -94,15 +94,12 @@ class TrustService:
         in place: a task each cost more than their answer (the default set-up is the
         registry plus the allow-list)."""
         waiting = [i for i, s in enumerate(self.sources) if not getattr(s, "in_memory", False)]
-        out: list[SourceAnswer | None] = [None] * len(self.sources)
+        found: dict[int, SourceAnswer] = {}
         if len(waiting) > 1:
-            found = await asyncio.gather(*(self._ask(self.sources[i], subject) for i in waiting))
-            for i, got in zip(waiting, found, strict=True):
-                out[i] = got
-        for i, source in enumerate(self.sources):
-            if out[i] is None:
-                out[i] = await self._ask(source, subject)
-        return [a for a in out if a is not None]
+            found = dict(zip(waiting, await asyncio.gather(
+                *(self._ask(self.sources[i], subject) for i in waiting)), strict=True))
+        return [found[i] if i in found else await self._ask(source, subject)
+                for i, source in enumerate(self.sources)]
 
     async def decide(self, issuer: str, *, types: Sequence[str] = (),
                      schema_id: str | None = None, jurisdiction: str | None = None,

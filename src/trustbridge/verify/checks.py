@@ -457,9 +457,8 @@ def _check_one_schema(credential: Mapping[str, Any], fact: SchemaFact) -> CheckR
                                      f"the declared schema is not a valid JSON Schema: "
                                      f"{prepared}", **where)
         validator, fast = prepared
-        if fast_accepts(fast, credential):
-            return CheckResult.passed(SCHEMA, "matches its declared schema", **where)
-        errors = sorted(validator.iter_errors(dict(credential)), key=lambda e: list(e.path))
+        errors = [] if fast_accepts(fast, credential) else sorted(
+            validator.iter_errors(dict(credential)), key=lambda e: list(e.path))
     except js_exceptions.SchemaError as exc:
         return CheckResult.error(SCHEMA, "schema.malformed",
                                  f"the declared schema is not a valid JSON Schema: {exc.message}",
