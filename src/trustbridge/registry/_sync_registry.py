@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -328,7 +328,7 @@ class RegistryStorePort:
         if self.shortcuts and presumed is None and pinned_records is None:
             facts = await self._facts_below(did, overlay, source)
         if facts is None:
-            relevant = _upward(did, overlay, pinned_records or {})
+            relevant = _upward([did], overlay, pinned_records)
             facts = await gather_chain_facts(source, source, did, overlay=relevant)
         verified = facts.verified
         if presumed:
@@ -357,7 +357,7 @@ class RegistryStorePort:
         walk_up = frozenset(g for a in record.attributes if (g := _granter(a)) is not None)
         above = source.above.get((up, walk_up))
         if above is None:
-            reach = _reach(walk_up, overlay)
+            reach = frozenset(_upward(walk_up, overlay))
             records = await collect_from(source, up, levels=DEFAULT_MAX_DEPTH + 1,
                                          overlay={d: overlay[d] for d in reach})
             verified = await verify_records(source, records.values())
@@ -430,12 +430,15 @@ class RegistryStorePort:
         await writer.bulk_insert(list(fresh.values()))
 
 
-def _upward(did: str, overlay: dict[str, IssuerRecord], pinned: dict[str, IssuerRecord]
-            ) -> dict[str, IssuerRecord]:
-    """The overlay records on the chains above ``did`` (``pinned`` ones win): handing the
-    evaluation only these keeps each check independent of the batch size."""
+def _upward(start: Iterable[str], overlay: dict[str, IssuerRecord],
+            pinned: Mapping[str, IssuerRecord] | None = None) -> dict[str, IssuerRecord]:
+    """The overlay records on the chains from ``start`` up (``pinned`` ones win), at most
+    ``UPWARD_CAP``: handing an evaluation only those above its TI keeps each check
+    independent of the batch size; from a TI's granters, they are its batch shortcut's
+    ``reach``."""
+    pinned = pinned or {}
     out: dict[str, IssuerRecord] = {}
-    todo = [did]
+    todo = list(start)
     while todo and len(out) < UPWARD_CAP:
         current = todo.pop()
         record = pinned.get(current) or overlay.get(current)
@@ -445,22 +448,6 @@ def _upward(did: str, overlay: dict[str, IssuerRecord], pinned: dict[str, Issuer
         todo.extend(g for attr in record.attributes
                     if (g := _granter(attr)) is not None and g not in out)
     return out
-
-
-def _reach(start: Iterable[str], overlay: dict[str, IssuerRecord]) -> frozenset[str]:
-    """The overlay DIDs ``_upward`` walks to from ``start`` (stopping, as it does, at
-    ``UPWARD_CAP`` of them)."""
-    seen: set[str] = set()
-    todo = list(start)
-    while todo and len(seen) < UPWARD_CAP:
-        current = todo.pop()
-        record = overlay.get(current)
-        if record is None or current in seen:
-            continue
-        seen.add(current)
-        todo.extend(g for attr in record.attributes
-                    if (g := _granter(attr)) is not None and g not in seen)
-    return frozenset(seen)
 
 
 def _granter(attr: Attribute) -> str | None:
