@@ -39,13 +39,13 @@ async def _ask(registry: TrustRegistry) -> Answer:
 def _counting(store: RegistryStore) -> list[int]:
     """Count the store's epoch reads (patched on this instance only)."""
     reads: list[int] = []
-    read = store.epoch
+    read = store.epoch_token
 
-    async def counted() -> int:
+    async def counted() -> str:
         reads.append(1)
         return await read()
 
-    store.epoch = counted  # type: ignore[method-assign]
+    store.epoch_token = counted  # type: ignore[method-assign]
     return reads
 
 
@@ -115,15 +115,15 @@ async def test_a_fresh_read_moves_the_memo_forward(services: Services) -> None:
 def _slow(store: RegistryStore) -> tuple[asyncio.Event, asyncio.Event]:
     """The store's epoch read holds its value until released."""
     reading, release = asyncio.Event(), asyncio.Event()
-    read: Callable[[], Awaitable[int]] = store.epoch
+    read: Callable[[], Awaitable[str]] = store.epoch_token
 
-    async def slow() -> int:
+    async def slow() -> str:
         value = await read()
         reading.set()
         await release.wait()
         return value
 
-    store.epoch = slow  # type: ignore[method-assign]
+    store.epoch_token = slow  # type: ignore[method-assign]
     return reading, release
 
 

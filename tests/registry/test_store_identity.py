@@ -4,8 +4,10 @@ the same epoch number."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +135,60 @@ async def test_nodes_configured_differently_do_not_share_cached_reports(
         assert vetoed["verdict"] != "valid", vetoed
         assert _trust_code(vetoed) != _trust_code(first)
     assert (await _verify(trusting))["cached"] is True  # the same configuration still shares
+
+
+async def test_every_epoch_bump_draws_a_new_salt(db: Database) -> None:
+    store = RegistryStore(db)
+    tokens = [await store.epoch_token()]
+    for n in range(3):
+        async with store.transaction() as writer:
+            await writer.put_issuer(f"did:example:{n}")
+        tokens.append(await store.epoch_token())
+    assert [t.split(".")[0] for t in tokens] == ["0", "1", "2", "3"]
+    assert len({t.split(".")[1] for t in tokens[1:]}) == 3
+    assert await store.epoch() == 3
+
+
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """SQLite's online backup (the database is in WAL mode: copying the file is not one)."""
+    with contextlib.closing(sqlite3.connect(source)) as src, \
+            contextlib.closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+@pytest.mark.redis
+async def test_a_restored_backup_never_serves_reports_of_the_lost_timeline(
+        make_client: ClientFactory, redis_url: str, tmp_path: Path) -> None:
+    """Restore a database from a backup, then change it: the epoch number comes round again,
+    but what was cached in Redis under that number before the restore described another
+    registry (here: one where the VP's issuer was still accredited)."""
+    path = tmp_path / "registry.sqlite3"
+    common = {"redis_url": redis_url, "database_url": f"sqlite:///{path}",
+              "schema_store_dir": FIXTURES / "ebsi" / "schemas", "schema_fetch_remote": False}
+    before = await make_client(**common)
+    registry = registry_of(before.server.app["services"])
+    backup = tmp_path / "backup.sqlite3"
+    _sqlite_copy(path, backup)
+    bumped = await registry.store.epoch() + 1
+    # The lost timeline: an unrelated change, then the VP verified (and cached) as valid.
+    async with registry.store.transaction() as writer:
+        await writer.put_issuer("did:example:unrelated")
+    await registry.changed(["did:example:unrelated"])
+    lost = await _verify(before)
+    assert (lost["verdict"], lost["cached"]) == ("valid", False), lost
+    assert (await _verify(before))["cached"] is True
+    await before.close()
+
+    # The restore, and a correction applied offline before the nodes start again (as the
+    # CLI does): no node announces it, so nothing flushes what Redis holds.
+    _sqlite_copy(backup, path)
+    restored = await open_database(f"sqlite:///{path}")
+    try:
+        async with RegistryStore(restored).transaction() as writer:
+            await writer.revoke_issuer(PROVIDER)
+        assert await RegistryStore(restored).epoch() == bumped  # the lost timeline's number
+    finally:
+        await restored.close()
+    report = await _verify(await make_client(**common))
+    assert report["cached"] is False and report["verdict"] != "valid", report
+    assert _trust_code(report) != _trust_code(lost)

@@ -108,14 +108,15 @@ class TrustRegistry:
         return self.configured_anchors or self.declared_anchors
 
     async def epoch(self) -> str:
-        """What everything cached on this registry is keyed on: ``"<store identity>:<n>"``,
+        """What everything cached on this registry is keyed on: ``"<store identity>:<n>.<salt>"``,
         read from the store now (the verifier keeps its own memo of it).
 
         The number alone counts from 0 in every database, so two registries sharing one
-        Redis would otherwise key different answers alike (``RegistryStore.identity``)."""
+        Redis would otherwise key different answers alike (``RegistryStore.identity``), and
+        it counts again from a backup's number after a restore (``RegistryStore.epoch_token``)."""
         started = time.monotonic()
         generation = self._epoch_generation
-        value = f"{await self.store.identity()}:{await self.store.epoch()}"
+        value = f"{await self.store.identity()}:{await self.store.epoch_token()}"
         if value != self._anchors_epoch:
             # Declared anchors move the epoch (``declare_anchors``): read after it, they are
             # at least as new as it, whichever worker or node imported the list.

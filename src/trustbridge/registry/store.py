@@ -8,7 +8,7 @@ changes together) and calls ``finish()``.
 
 Every store has a random ``identity``, drawn once by its migration and never synced or
 copied: the epoch counts from 0 in every database, so anything cached on the epoch in a
-cache that other registries may share (Redis) is keyed on ``"<identity>:<epoch>"``
+cache that other registries may share (Redis) is keyed on ``"<identity>:<epoch>.<salt>"``
 (``TrustRegistry.epoch``), never on the bare number. A mirror is a store of its own.
 
 Lookups are by primary key or index (issuer DID, attribute id, accrediting ``tao``);
@@ -18,6 +18,7 @@ at 100,000+ issuers.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -46,6 +47,12 @@ register("0201_registry", [
 IDENTITY_KEY = "registry.store_id"
 register("0202_registry_identity", [
     "INSERT INTO node_state (key, value) VALUES ('registry.store_id', RANDOM_ID)",
+])
+# A random value drawn at every epoch bump (``RegistryWriter.touch``): a database restored
+# from a backup counts its epochs again from the backup's number, and without it the next
+# change would reuse an epoch that cached answers of the lost timeline are keyed on.
+register("0203_registry_epoch_salt", [
+    "INSERT INTO registry_meta (key, value) VALUES ('epoch_salt', 0)",
 ])
 
 MAX_PAGE = 1000
@@ -101,6 +108,8 @@ class RegistryWriter:
         if self.epoch is None:
             await self.tx.execute("UPDATE registry_meta SET value = value + 1 WHERE key = ?",
                                   "epoch")
+            await self.tx.execute("UPDATE registry_meta SET value = ? WHERE key = ?",
+                                  secrets.randbits(62), "epoch_salt")
             row = await self.tx.fetchrow("SELECT value FROM registry_meta WHERE key = ?",
                                          "epoch")
             self.epoch = int(row["value"]) if row else 0
@@ -211,9 +220,18 @@ class RegistryStore:
     # -- reads -----------------------------------------------------------------------------
 
     async def epoch(self) -> int:
-        # fetch, not fetchrow: one round trip on SQLite (asked on every verification)
+        """The epoch counter (what the API and ``registry.changed`` events show)."""
         rows = await self.db.fetch("SELECT value FROM registry_meta WHERE key = ?", "epoch")
         return int(rows[0]["value"]) if rows else 0
+
+    async def epoch_token(self) -> str:
+        """``"<counter>.<salt>"``: what caches key on. The counter alone repeats after a
+        restore from a backup; the salt drawn with every bump does not."""
+        # fetch, not fetchrow: one round trip on SQLite (asked once a second per worker)
+        rows = await self.db.fetch(
+            "SELECT key, value FROM registry_meta WHERE key IN (?, ?)", "epoch", "epoch_salt")
+        meta = {row["key"]: int(row["value"]) for row in rows}
+        return f"{meta.get('epoch', 0)}.{meta.get('epoch_salt', 0):x}"
 
     async def identity(self) -> str:
         """This store's random identity (read once: it never changes)."""
