@@ -19,6 +19,7 @@ from trustbridge.api.middlewares import _metrics_key
 from trustbridge.api.openapi import ApiRoutes
 from trustbridge.crypto.base64url import b64url_decode
 from trustbridge.errors import InputError
+from trustbridge.formats.base import has_two_dots
 from trustbridge.model.report import VerificationReport
 from trustbridge.verify.pipeline import VerificationInput
 from trustbridge.verify.policy import Policy
@@ -63,7 +64,7 @@ async def _read_request(request: web.Request) -> VerifyRequest:
             token = raw.decode("ascii").strip()
         except UnicodeDecodeError as exc:
             raise InputError("a compact JWT is ASCII", code="request.malformed_jwt") from exc
-        if token.count(".") != 2:
+        if not has_two_dots(token):
             raise InputError("the body is not a compact JWT", code="request.malformed_jwt")
         if _jwt_is_presentation(token):
             return VerifyRequest(presentation=token)

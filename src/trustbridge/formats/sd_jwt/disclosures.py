@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trustbridge.crypto.base64url import b64url_decode, b64url_encode
+from trustbridge.formats.base import has_two_dots
 
 SD = "_sd"
 SD_ALG = "_sd_alg"
@@ -58,13 +59,13 @@ def split_sd_jwt(text: str) -> SdJwtParts:
         raise SdJwtError("an SD-JWT has at least one '~'", code="sd_jwt.malformed")
     parts = text.split("~")
     issuer_jwt, middle, last = parts[0], parts[1:-1], parts[-1]
-    if issuer_jwt.count(".") != 2:
+    if not has_two_dots(issuer_jwt):
         raise SdJwtError("the Issuer-signed JWT is not a compact JWS", code="sd_jwt.malformed")
     if any(not d for d in middle):
         raise SdJwtError("empty Disclosure between '~' separators", code="sd_jwt.malformed")
     if len(middle) > MAX_DISCLOSURES:
         raise SdJwtError(f"more than {MAX_DISCLOSURES} Disclosures", code="sd_jwt.malformed")
-    if last and last.count(".") != 2:
+    if last and not has_two_dots(last):
         raise SdJwtError("the part after the last '~' is not a KB-JWT", code="sd_jwt.malformed")
     presented = text[: len(text) - len(last)]
     return SdJwtParts(issuer_jwt, tuple(middle), last or None, presented)
