@@ -213,7 +213,7 @@ async def test_an_epoch_read_overtaken_by_a_change_is_not_remembered() -> None:
                              result_cache=ResultCache(MemoryCache(), max_ttl=300))
     verifier.config.epoch_max_age_seconds = 3600
     assert (await verifier.verify(input_of(VC))).verdict == "valid"
-    verifier._epoch_memo = None  # make the next verification read the epoch again
+    verifier.epoch_memo.forget()  # make the next verification read the epoch again
     registry.release.clear()
     registry.reading.clear()
     first = asyncio.ensure_future(verifier.verify(input_of(VC)))
@@ -246,7 +246,7 @@ async def test_concurrent_verifications_share_one_epoch_read() -> None:
                              result_cache=ResultCache(MemoryCache(), max_ttl=300))
     verifier.config.epoch_max_age_seconds = 3600
     assert (await verifier.verify(input_of(VC))).verdict == "valid"
-    verifier._epoch_memo = None  # the memo has aged
+    verifier.epoch_memo.forget()  # the memo has aged
     reads = registry.reads
     reports = await asyncio.gather(*(verifier.verify(input_of(VC)) for _ in range(16)))
     assert {r.verdict for r in reports} == {"valid"}

@@ -15,7 +15,6 @@ import hashlib
 import json
 import logging
 import re
-import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -41,7 +40,7 @@ from trustbridge.registry.model import TERMS_OF_USE_TYPES, IssuerRecord
 from trustbridge.registry.record_memo import EpochRecordMemo
 from trustbridge.registry.seed import load_trust_list, trust_list_files
 from trustbridge.registry.store import RegistryStore, RegistryWriter
-from trustbridge.runtime.single_flight import SingleFlight
+from trustbridge.runtime.epoch_memo import EpochMemo
 from trustbridge.services import Services
 
 log = logging.getLogger(__name__)
@@ -95,9 +94,7 @@ class TrustRegistry:
         this process's own changes apply at once (``invalidate``), other workers' within this
         many seconds."""
         self.records = EpochRecordMemo(store)
-        self._epoch_memo: tuple[float, str] | None = None  # (read started, value)
-        self._epoch_generation = 0  # moved by every invalidate
-        self._epoch_read: SingleFlight[int, str] = SingleFlight()
+        self._epoch: EpochMemo[str] = EpochMemo(self._read_epoch, lambda: self.epoch_max_age)
         self._anchors_epoch: str | None = None  # the epoch the declared anchors were read at
         self.announce: Callable[[Sequence[str], int], Awaitable[object]] | None = None
         """Publishes ``registry.changed`` (set by ``registry.sync_service`` when attached)."""
@@ -113,39 +110,29 @@ class TrustRegistry:
 
         The number alone counts from 0 in every database, so two registries sharing one
         Redis would otherwise key different answers alike (``RegistryStore.identity``), and
-        it counts again from a backup's number after a restore (``RegistryStore.epoch_token``)."""
-        started = time.monotonic()
-        generation = self._epoch_generation
+        it counts again from a backup's number after a restore (``RegistryStore.epoch_token``).
+        Any read through here refreshes ``current_epoch``'s memo, so a verification key read
+        fresh is never newer than the evaluations under it, and what is cached under an epoch
+        is never older than that epoch."""
+        return await self._epoch.refresh()
+
+    async def _read_epoch(self) -> str:
         value = f"{await self.store.identity()}:{await self.store.epoch_token()}"
         if value != self._anchors_epoch:
             # Declared anchors move the epoch (``declare_anchors``): read after it, they are
             # at least as new as it, whichever worker or node imported the list.
             await self.load_declared_anchors()
             self._anchors_epoch = value
-        memo = self._epoch_memo
-        # Not remembered when a change was announced during the read (it may hold the epoch
-        # from before it), nor over a value whose read started later (reads can finish out
-        # of order): the memo only ever moves forward.
-        if generation == self._epoch_generation and (memo is None or memo[0] <= started):
-            self._epoch_memo = (started, value)
         return value
 
     async def current_epoch(self) -> str:
-        """``epoch``, reused for ``epoch_max_age`` seconds (what evaluations are keyed on).
-
-        Any read through ``epoch`` refreshes it, so a verification key read fresh is never
-        newer than the evaluation under it, and what is cached under an epoch is never older
-        than that epoch."""
-        memo = self._epoch_memo
-        if memo is not None and time.monotonic() - memo[0] < self.epoch_max_age:
-            return memo[1]
-        # Requests that find the memo stale together share one read (runtime.single_flight).
-        return await self._epoch_read.run(self._epoch_generation, self.epoch)
+        """``epoch``, reused for ``epoch_max_age`` seconds (what evaluations are keyed on);
+        requests that find it stale share one read (``runtime.epoch_memo``)."""
+        return await self._epoch.get()
 
     def forget_epoch(self) -> None:
         """A change applied (here, or announced by ``registry.changed``): read it again."""
-        self._epoch_memo = None
-        self._epoch_generation += 1
+        self._epoch.forget()
 
     async def epoch_number(self) -> int:
         """The store's epoch counter (what the API and ``registry.changed`` events show)."""

@@ -13,7 +13,6 @@ import contextlib
 import json
 import logging
 import secrets
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,7 +39,7 @@ from trustbridge.model.report import (
     combine,
     verdict_of,
 )
-from trustbridge.runtime.single_flight import SingleFlight
+from trustbridge.runtime.epoch_memo import EpochMemo
 from trustbridge.status.bitstring import StatusListError
 from trustbridge.status.fetcher import RawStatusList, StatusListFetcher
 from trustbridge.status.statuslist import parse_status_list
@@ -143,9 +142,8 @@ class Verifier:
         self.clock = clock
         self.config = config or VerifierConfig()
         self.seen_epoch = 0
-        self._epoch_memo: tuple[float, int | str] | None = None
-        self._epoch_generation = 0  # moved by every registry_changed
-        self._epoch_read: SingleFlight[int, int | str] = SingleFlight()
+        self.epoch_memo: EpochMemo[int | str] = EpochMemo(
+            self._read_epoch, lambda: self.config.epoch_max_age_seconds)
         self._subscribe: Callable[[Verifier], bool] | None = None
         self._instance = secrets.token_hex(8)
 
@@ -162,8 +160,7 @@ class Verifier:
         epoch = getattr(event, "epoch", None)
         if isinstance(epoch, int):
             self.seen_epoch = max(self.seen_epoch, epoch)
-        self._epoch_memo = None
-        self._epoch_generation += 1
+        self.epoch_memo.forget()
         if self.result_cache is not None:
             await self.result_cache.clear()
 
@@ -228,26 +225,11 @@ class Verifier:
 
     async def _key_epoch(self) -> str:
         """What result keys carry besides the request: this node's scope and the epoch."""
-        return f"{self.config.result_scope}/{await self._epoch()}"
-
-    async def _epoch(self) -> int | str:
-        """The registry epoch for result keys, reused for ``epoch_max_age_seconds``."""
-        memo = self._epoch_memo
-        if memo is not None and time.monotonic() - memo[0] < self.config.epoch_max_age_seconds:
-            return memo[1]
-        # Requests that find the memo stale together share one read (runtime.single_flight).
-        return await self._epoch_read.run(self._epoch_generation, self._refresh_epoch)
-
-    async def _refresh_epoch(self) -> int | str:
-        started = time.monotonic()
-        generation = self._epoch_generation
-        value = await self._read_epoch()
-        if generation == self._epoch_generation:  # a change during the read: do not keep it
-            self._epoch_memo = (started, value)
-        return value
+        return f"{self.config.result_scope}/{await self.epoch_memo.get()}"
 
     async def _read_epoch(self) -> int | str:
-        """The registry epoch (0 when the registry does not expose one)."""
+        """The registry epoch (0 when the registry does not expose one), for result keys;
+        ``epoch_memo`` reuses it for ``epoch_max_age_seconds``."""
         getter = getattr(self.registry, "epoch", None)
         if getter is None:
             return self.seen_epoch
