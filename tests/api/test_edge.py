@@ -138,6 +138,33 @@ async def test_openapi_lists_every_route(client: TestClient[Any, Any]) -> None:
         assert (route.method, path) in documented, f"{route.method} {path} missing in OpenAPI"
 
 
+def _refs(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        own = {node["$ref"]} if isinstance(node.get("$ref"), str) else set()
+        return own.union(*(_refs(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_refs(v) for v in node))
+    return set()
+
+
+async def test_every_openapi_ref_resolves_in_every_app_of_the_process(
+        make_client: ClientFactory) -> None:
+    """Model schemas are generated once per process (``api.openapi._schema_text``); each app
+    still gets whole components, nested models included, and documents equal to the first."""
+    docs = []
+    for _ in range(2):
+        client = await make_client()
+        docs.append(await (await client.get("/openapi.json")).json())
+    assert docs[0] == docs[1]
+    for doc in docs:
+        refs = _refs(doc)
+        assert len(refs) > 40
+        prefix = "#/components/schemas/"
+        missing = {r for r in refs if not (r.startswith(prefix)
+                                           and r[len(prefix):] in doc["components"]["schemas"])}
+        assert not missing, missing
+
+
 async def test_docs_page_offline(client: TestClient[Any, Any]) -> None:
     resp = await client.get("/docs")
     html = await resp.text()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 import pytest
+import trustme
 
+from tests.did.support import Route, doc_server, make_ca
 from trustbridge.errors import FetchError
 from trustbridge.fetch import (
     IPAddress,
@@ -64,3 +67,29 @@ def test_accept_and_cache_control() -> None:
     assert max_age_of("no-store") == 0
     assert max_age_of("max-age=abc") is None
     assert max_age_of(None) is None
+
+
+async def test_a_ca_file_replaced_in_place_is_read_again(tmp_path: Path) -> None:
+    """TLS contexts are shared per process (``fetch._tls_context``): a fetcher made after the
+    CA file was replaced trusts the new CA, not the old one."""
+    trusted = make_ca(tmp_path)
+    url_of = "https://localhost:{}/doc.json".format
+    async with doc_server(trusted) as server:
+        server.routes["/doc.json"] = Route(body=b"{}",
+                                           headers={"Content-Type": "application/json"})
+        before = SafeFetcher(allow_hosts=("localhost",), allow_private=True,
+                             ca_file=trusted.ca_file)
+        try:
+            assert (await before.fetch(url_of(server.port), accept="application/json",
+                                       max_bytes=1024)).body == b"{}"
+        finally:
+            await before.aclose()
+        trustme.CA().cert_pem.write_to_path(str(trusted.ca_file))  # another CA, same path
+        after = SafeFetcher(allow_hosts=("localhost",), allow_private=True,
+                            ca_file=trusted.ca_file)
+        try:
+            with pytest.raises(FetchError):
+                await after.fetch(url_of(server.port), accept="application/json",
+                                  max_bytes=1024)
+        finally:
+            await after.aclose()

@@ -8,6 +8,8 @@ into an OpenAPI 3.1 document.
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -94,9 +97,21 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
-def _hoist_defs(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
-    defs = schema.pop("$defs", {})
-    components.update(defs)
+_REF = "#/components/schemas/{model}"
+
+
+@functools.cache
+def _schema_text(model: type[BaseModel], mode: JsonSchemaMode) -> str:
+    """A model's JSON Schema, generated once per process: pydantic takes ~1 ms per model and
+    an app declares ~50, which was most of an app's start (every worker, every test)."""
+    return json.dumps(model.model_json_schema(by_alias=True, mode=mode, ref_template=_REF))
+
+
+def _component(model: type[BaseModel], mode: JsonSchemaMode, components: dict[str, Any]
+               ) -> dict[str, Any]:
+    """A fresh copy of the model's schema, its ``$defs`` hoisted into ``components``."""
+    schema: dict[str, Any] = json.loads(_schema_text(model, mode))
+    components.update(schema.pop("$defs", {}))
     return schema
 
 
@@ -104,7 +119,7 @@ def build_openapi(endpoints: list[Endpoint], *, version: str) -> dict[str, Any]:
     """OpenAPI 3.1 for every declared endpoint, with pydantic JSON Schemas as components."""
     components: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
     paths: dict[str, Any] = {}
-    ref = "#/components/schemas/{model}"
+    ref = _REF
     for ep in endpoints:
         if not ep.include_in_schema:
             continue
@@ -128,9 +143,7 @@ def build_openapi(endpoints: list[Endpoint], *, version: str) -> dict[str, Any]:
             op["parameters"] = params
         if ep.body is not None:
             name = ep.body.__name__
-            components[name] = _hoist_defs(
-                ep.body.model_json_schema(by_alias=True, ref_template=ref), components
-            )
+            components[name] = _component(ep.body, "validation", components)
             content: dict[str, Any] = {}
             for ct in ep.body_content_types:
                 if ct == "application/jwt":
@@ -143,11 +156,7 @@ def build_openapi(endpoints: list[Endpoint], *, version: str) -> dict[str, Any]:
         ok = 201 if ep.method == "POST" and 201 in ep.responses else 200
         if ep.response is not None:
             name = ep.response.__name__
-            components[name] = _hoist_defs(
-                ep.response.model_json_schema(by_alias=True, mode="serialization",
-                                              ref_template=ref),
-                components,
-            )
+            components[name] = _component(ep.response, "serialization", components)
             op["responses"][str(ok)] = {
                 "description": descriptions.get(ok, "OK"),
                 "content": {ep.response_content_type: {"schema": {"$ref": ref.format(model=name)}}},
@@ -164,9 +173,8 @@ def build_openapi(endpoints: list[Endpoint], *, version: str) -> dict[str, Any]:
                     "schema": {"$ref": "#/components/schemas/Problem"}}}
                 if not isinstance(spec, str):
                     model = spec[1]
-                    components[model.__name__] = _hoist_defs(
-                        model.model_json_schema(by_alias=True, mode="serialization",
-                                                ref_template=ref), components)
+                    components[model.__name__] = _component(model, "serialization",
+                                                            components)
                     content["application/json"] = {
                         "schema": {"$ref": ref.format(model=model.__name__)}}
                 op["responses"][str(status)] = {"description": desc, "content": content}
