@@ -472,6 +472,7 @@ def floor_rows(t: Table, backends: list[str], args: argparse.Namespace) -> None:
     g = f"{r.get('alg', 'ES256')}/1"
     for key, name in (("floor_plain", "bare aiohttp, same request/reply (floor)"),
                       ("floor_json", "bare aiohttp + json.loads"),
+                      ("floor_lean", "lean Python verifier (bound: signatures + claims)"),
                       ("trustbridge", "TrustBridge uncached /v1/verify")):
         t.add(sec, name, EMBEDDED, g, r[key]["us_per_request"], "µs CPU/req", digits=1,
               notes=f"{r[key]['per_core_s']:,.0f} /core s")
@@ -482,6 +483,8 @@ def floor_rows(t: Table, backends: list[str], args: argparse.Namespace) -> None:
           f"{r['share_of_limit']:.0%}", "", notes="issue target 40 %")
     t.add(sec, "best share on this HTTP stack (rest = 0)", EMBEDDED, g,
           f"{r['best_share_on_this_stack']:.0%}", "")
+    t.add(sec, "share reached by the lean Python verifier", EMBEDDED, g,
+          f"{r['lean_share_of_limit']:.0%}", "")
 
 
 SCALING_CONFIGS = (("1-embedded", EMBEDDED, "1 process"), ("1-redis", REDIS_PG, "1 process"),
