@@ -24,7 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from trustbridge.registry import jurisdiction as jur
-from trustbridge.registry.changelog import sha256_hex
+from trustbridge.registry.changelog import SORTED_COMPACT, sha256_hex, sorted_compact_encoder
 from trustbridge.registry.model import parse_accreditation
 
 BATCH_TYP = "trustbridge-registry-batch+jwt"
@@ -108,6 +108,24 @@ def content_digest(payload: Mapping[str, Any]) -> str:
                                  ensure_ascii=False))
 
 
+def content_digest_parts(payload: Mapping[str, Any]) -> tuple[str, list[str] | None]:
+    """``content_digest(payload)`` and the text of each of its ``changes`` inside the digested
+    text (``None`` where the payload is not a plain object with a list of changes: then only
+    the digest). A JSON object with sorted keys is its members in order, each value
+    serialised on its own, so the text is put together from the changes' texts; a push
+    keeps them for its log entries (``changelog.known_jcs``) instead of serialising every
+    change twice."""
+    changes = payload.get("changes") if type(payload) is dict else None
+    if type(changes) is not list or any(type(key) is not str for key in payload):
+        return content_digest(payload), None
+    encode = sorted_compact_encoder()  # one per batch: it keeps the circular check
+    texts = [encode(change) for change in changes]
+    members = [f"{SORTED_COMPACT(key)}:"
+               f"{'[' + ','.join(texts) + ']' if key == 'changes' else SORTED_COMPACT(value)}"
+               for key, value in sorted(payload.items(), key=lambda item: item[0])]
+    return sha256_hex("{" + ",".join(members) + "}"), texts
+
+
 def check_shape(index: int, change: Change) -> Rejection | None:
     """Each op carries exactly what it needs."""
     if change.op in ATTRIBUTE_OPS and change.attribute is None:
@@ -170,5 +188,5 @@ def check_jurisdiction(index: int, wanted: set[str] | None, allowed: Iterable[st
 
 __all__ = ["ATTRIBUTE_OPS", "BATCH_TYP", "AttributeIn", "BatchFormatError", "BatchPayload",
            "Change", "Rejection", "accredited_jurisdictions", "check_jurisdiction",
-           "check_shape", "content_digest", "covers", "normalise_jurisdiction",
-           "parse_batch_payload"]
+           "check_shape", "content_digest", "content_digest_parts", "covers",
+           "normalise_jurisdiction", "parse_batch_payload"]

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import json.encoder
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -80,6 +81,39 @@ def canonical(value: Any) -> bytes:
 # ``json.dumps`` with these options builds a new encoder per call (a fifth of its time on a
 # log entry's small members); the encoder holds no state between calls.
 _SORTED_COMPACT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+SORTED_COMPACT = _SORTED_COMPACT.encode
+"""Key-sorted compact JSON text (``batch.content_digest``'s form; JCS for plain JSON)."""
+
+
+def sorted_compact_encoder(*, check_circular: bool = True) -> Callable[[Any], str]:
+    """``SORTED_COMPACT`` for many values in a row: the C encoder that ``JSONEncoder.encode``
+    builds on every call (a few microseconds per log entry or batch change) built once.
+    ``check_circular=False`` only for values known to be acyclic (``_plain`` ones: it never
+    returns for a cycle); the encoder then keeps no state between calls."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return SORTED_COMPACT
+    e = _SORTED_COMPACT
+    iterencode = make({} if check_circular else None, e.default, json.encoder.encode_basestring,
+                      None, e.key_separator, e.item_separator, e.sort_keys, e.skipkeys,
+                      e.allow_nan)
+
+    def encode(value: Any) -> str:
+        return "".join(iterencode(value, 0))
+
+    return encode
+
+
+def known_jcs(value: Any, raw: Any, text: str) -> bytes | None:
+    """``canonical(value)`` from ``text``, the ``SORTED_COMPACT`` text of ``raw``, where that is
+    certain: ``value`` is plain JSON (so its JCS is its sorted compact text) and ``raw`` the
+    same JSON with the same types (so the same text); else ``None``."""
+    if not _plain(value) or not _identical(value, raw):
+        return None
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: ``canonical`` hands it to JCS, which refuses
+        return None
 
 
 def sha256_hex(data: bytes | str) -> str:
@@ -117,8 +151,10 @@ class LogEntry:
 
     @classmethod
     def chained(cls, seq: int, change: Mapping[str, Any], origin: Mapping[str, Any],
-                prev_hash: str) -> LogEntry:
-        change_jcs = canonical(dict(change))
+                prev_hash: str, change_jcs: bytes | None = None) -> LogEntry:
+        """``change_jcs``: ``canonical(change)`` when the caller has it (``known_jcs``)."""
+        if change_jcs is None:
+            change_jcs = canonical(dict(change))
         return cls(seq, dict(change), dict(origin), prev_hash,
                    _entry_hash(seq, change_jcs, origin, prev_hash), change_jcs)
 
@@ -148,13 +184,15 @@ class LogEntry:
 
 
 def chain_entries(start_seq: int, prev_hash: str,
-                  items: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]]) -> list[LogEntry]:
-    """New entries for ``(change, origin)`` pairs appended after ``(start_seq, prev_hash)``."""
+                  items: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]],
+                  jcs: Sequence[bytes | None] | None = None) -> list[LogEntry]:
+    """New entries for ``(change, origin)`` pairs appended after ``(start_seq, prev_hash)``;
+    ``jcs[i]``, where given, is ``canonical`` of the i-th change (``known_jcs``)."""
     out: list[LogEntry] = []
     seq, prev = start_seq, prev_hash
-    for change, origin in items:
+    for i, (change, origin) in enumerate(items):
         seq += 1
-        entry = LogEntry.chained(seq, change, origin, prev)
+        entry = LogEntry.chained(seq, change, origin, prev, jcs[i] if jcs is not None else None)
         out.append(entry)
         prev = entry.entry_hash
     return out
@@ -273,6 +311,7 @@ def check_head_against_cursor(head: LogHead, *, seq: int, digest: str) -> None:
                          seq=seq)
 
 
-__all__ = ["GENESIS_HASH", "HEAD_TYP", "ChainError", "LogEntry", "LogHead", "canonical",
-           "chain_entries", "check_head_against_cursor", "continuing", "entry_hash",
-           "sha256_hex", "verified_entries", "verify_chain"]
+__all__ = ["GENESIS_HASH", "HEAD_TYP", "SORTED_COMPACT", "ChainError", "LogEntry", "LogHead",
+           "canonical", "chain_entries", "check_head_against_cursor", "continuing",
+           "entry_hash", "known_jcs", "sha256_hex", "sorted_compact_encoder", "verified_entries",
+           "verify_chain"]

@@ -40,7 +40,7 @@ from trustbridge.registry.batch import (
     accredited_jurisdictions,
     check_jurisdiction,
     check_shape,
-    content_digest,
+    content_digest_parts,
     parse_batch_payload,
 )
 from trustbridge.registry.changelog import (
@@ -49,6 +49,7 @@ from trustbridge.registry.changelog import (
     LogHead,
     chain_entries,
     continuing,
+    known_jcs,
     sha256_hex,
 )
 from trustbridge.registry.signed import JoseError, NodeKey, parse_jws, verify_parsed_by
@@ -131,6 +132,18 @@ class VerifiedBatch:
     content: str  # sha256 of the canonical payload: what idempotency compares
     duplicate: bool = False
     logged: Sequence[LogEntry] = field(default=(), compare=False, repr=False)  # see ``Unit``
+    # each change as received and its text in the content digest (``content_digest_parts``)
+    raw_changes: Sequence[Any] = field(default=(), compare=False, repr=False)
+    texts: Sequence[str] | None = field(default=None, compare=False, repr=False)
+
+    def change_jcs(self, jsons: Sequence[dict[str, Any]]) -> list[bytes | None] | None:
+        """``canonical`` of each change's ``to_json()`` (``jsons``) where its text in the
+        content digest is that (``changelog.known_jcs``); ``None`` entries are serialised."""
+        if self.texts is None or len(self.texts) != len(jsons) \
+                or len(self.raw_changes) != len(jsons):
+            return None
+        return [known_jcs(value, raw, text)
+                for value, raw, text in zip(jsons, self.raw_changes, self.texts, strict=True)]
 
     def record(self) -> BatchRecord:
         return BatchRecord(self.digest, self.payload.registry, self.payload.sequence,
@@ -205,7 +218,8 @@ class SyncEngine:
             parsed = parse_batch(jws)
         payload = parsed.payload
         token = jws.strip()
-        digest, content = sha256_hex(token), content_digest(parsed.raw_payload)
+        digest = sha256_hex(token)
+        content, texts = content_digest_parts(parsed.raw_payload)
         # 2. signature by the registry DID (kid bound to it, assertionMethod)
         try:
             await verify_parsed_by((parsed.header, parsed.raw_payload, parsed.jws),
@@ -233,7 +247,10 @@ class SyncEngine:
                 code="batch.rejected",
                 details={"rejected": [r.to_json() for r in rejections[:1000]],
                          "rejected_count": len(rejections)})
-        return VerifiedBatch(token, payload, digest, content)
+        raw_changes = parsed.raw_payload.get("changes")
+        return VerifiedBatch(token, payload, digest, content, raw_changes=(
+            raw_changes if texts is not None and isinstance(raw_changes, list) else ()),
+            texts=texts)
 
     async def authorised_jurisdictions(self, registry_did: str, at: datetime) -> set[str] | None:
         configured = self.configured.get(registry_did)
@@ -336,9 +353,12 @@ class SyncEngine:
                                                    0))
                         continue
                 changed = await self.registry.apply(tx, unit.changes)
-                items = [(c.to_json(), unit.origin(i)) for i, c in enumerate(unit.changes)]
+                jsons = [c.to_json() for c in unit.changes]
+                items = [(j, unit.origin(i)) for i, j in enumerate(jsons)]
                 entries = ((continuing(unit.logged, seq, prev, items) if unit.logged else None)
-                           or chain_entries(seq, prev, items))
+                           or chain_entries(seq, prev, items,
+                                            unit.change_jcs(jsons)
+                                            if isinstance(unit, VerifiedBatch) else None))
                 await SyncStore.append(tx, entries)
                 if isinstance(unit, VerifiedBatch):
                     await SyncStore.record_batch(tx, unit.record(), first_seq=seq + 1,
