@@ -65,3 +65,39 @@ async def test_shortcuts_give_the_same_rejections(make_client: ClientFactory) ->
             "chain.untrusted_anchor", "accreditation.signature_invalid",
             "accreditation.issuer_mismatch"} <= codes, codes
     assert len(plain) < len(changes)  # and some are accepted
+
+
+async def test_apply_writes_the_attributes_of_the_changes_it_is_given(
+        make_client: ClientFactory) -> None:
+    """``apply`` takes a change's attribute from the last check only for that very change
+    object: a batch applied after another one was checked writes its own accreditations."""
+    h = Hierarchy()
+    node = await make_client(**h.settings())
+    assert (await push(node, h.bootstrap()))[0] == 200
+    engine = node.server.app["services"].components["sync"].engine
+    port = engine.registry
+    assert isinstance(port, RegistryStorePort)
+    tis = [Actor() for _ in range(3)]
+
+    def batch(op: str) -> list[Change]:  # each call: new accreditations (another jti)
+        return [Change.model_validate(add(ti, h.ti(ti)["attribute"], op=op)) for ti in tis]
+
+    async def held(ti: Actor) -> list[str]:
+        record = await port.store.get_issuer(ti.did)
+        return [a.id for a in record.attributes] if record else []
+
+    checked = batch("add_issuer")
+    assert await port.check_attributes(list(enumerate(checked)), engine.clock()) == []
+    async with port.db.transaction() as tx:
+        await port.apply(tx, checked)
+    assert [await held(ti) for ti in tis] == [[c.attribute.hash] for c in checked if c.attribute]
+    # checked, then another batch for the same DIDs applied: its own accreditations are written
+    for op in ("add_issuer", "add_attribute"):
+        other, given = batch(op), batch(op)
+        assert await port.check_attributes(list(enumerate(other)), engine.clock()) == []
+        before = [await held(ti) for ti in tis]
+        async with port.db.transaction() as tx:
+            await port.apply(tx, given)
+        after = [await held(ti) for ti in tis]
+        assert after == [[*b, c.attribute.hash] for b, c in zip(before, given, strict=True)
+                         if c.attribute]

@@ -151,6 +151,15 @@ class RegistryStorePort:
         self.db = store.db
         self.verifier: SignatureVerifier = ResolverSignatureVerifier(resolver)
         self._anchors = anchors
+        # The last checked batch's attributes (``_attribute`` of each change, by the change's
+        # id with the change itself): ``apply`` of that batch writes them instead of building
+        # (and hashing) each one again.
+        self._checked: dict[int, tuple[Change, Attribute]] = {}
+
+    def _attribute_of(self, change: Change) -> Attribute:
+        """``_attribute(change)``, as checked when this very change object was."""
+        hit = self._checked.get(id(change))
+        return hit[1] if hit is not None and hit[0] is change else _attribute(change)
 
     @property
     def anchors(self) -> frozenset[str]:
@@ -229,6 +238,8 @@ class RegistryStorePort:
     async def check_attributes(self, changes: Sequence[tuple[int, Change]], at: datetime
                                ) -> list[Rejection]:
         attrs = [(i, _attribute(change)) for i, change in changes]
+        self._checked = {id(change): (change, attr)
+                         for (_, change), (_, attr) in zip(changes, attrs, strict=True)}
         overlay = await self._overlay(attrs)
         source = _CachedRecords(self.store, self.verifier)
         out: list[Rejection] = []
@@ -397,14 +408,16 @@ class RegistryStorePort:
             elif change.op == "revoke_attribute":
                 await writer.revoke_attribute(change.did, change.attribute_id or "")
             else:
-                await writer.add_attribute(_attribute(change))
-                if change.attribute_id and change.attribute_id != _attribute(change).id:
+                attr = self._attribute_of(change)
+                await writer.add_attribute(attr)
+                if change.attribute_id and change.attribute_id != attr.id:
                     await writer.revoke_attribute(change.did, change.attribute_id)
         await self._add_issuers(tx, writer, run)
+        self._checked = {}
         return set(writer.affected)
 
-    @staticmethod
-    async def _add_issuers(tx: Transaction, writer: RegistryWriter, run: list[Change]) -> None:
+    async def _add_issuers(self, tx: Transaction, writer: RegistryWriter,
+                           run: list[Change]) -> None:
         if not run:
             return
         dids = [c.did for c in run]
@@ -418,7 +431,7 @@ class RegistryStorePort:
             existing |= {str(r["did"]) for r in rows}
         fresh: dict[str, IssuerRecord] = {}
         for change in run:
-            attr = _attribute(change)
+            attr = self._attribute_of(change)
             if change.did in existing:
                 await writer.put_issuer(change.did)
                 await writer.add_attribute(attr)
