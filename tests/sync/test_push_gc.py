@@ -22,10 +22,10 @@ async def test_batches_are_verified_without_full_collections_then_thresholds_ret
     seen: list[tuple[int, int, int]] = []
     inner = sync.SyncEngine.verify_batch
 
-    async def spy(self: sync.SyncEngine, jws: str, parsed: sync.ParsedBatch | None = None
-                  ) -> sync.VerifiedBatch:
+    async def spy(self: sync.SyncEngine, jws: str, parsed: sync.ParsedBatch | None = None,
+                  **options: bool) -> sync.VerifiedBatch:
         seen.append(gc.get_threshold())
-        return await inner(self, jws, parsed)
+        return await inner(self, jws, parsed, **options)
 
     monkeypatch.setattr(sync.SyncEngine, "verify_batch", spy)
     assert (await push(a, h.bootstrap()))[0] == 200

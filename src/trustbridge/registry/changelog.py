@@ -72,7 +72,7 @@ def canonical(value: Any) -> bytes:
     """
     if _plain(value):
         try:
-            return _SORTED_COMPACT.encode(value).encode("utf-8")
+            return _encode_plain(value).encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate: let JCS refuse it
             pass
     return bytes(rfc8785.dumps(value))
@@ -102,6 +102,9 @@ def sorted_compact_encoder(*, check_circular: bool = True) -> Callable[[Any], st
         return "".join(iterencode(value, 0))
 
     return encode
+
+
+_encode_plain = sorted_compact_encoder(check_circular=False)
 
 
 def known_jcs(value: Any, raw: Any, text: str) -> bytes | None:

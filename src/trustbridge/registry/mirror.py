@@ -233,7 +233,8 @@ class Mirror:
         # the group's entries go along: the engine writes them as they are where they are
         # what our own log would chain (a mirror of one peer), instead of hashing again
         if group.batch_digest is not None:
-            verified = await self.engine.verify_batch(batches[group.batch_digest], parsed)
+            verified = await self.engine.verify_batch(batches[group.batch_digest], parsed,
+                                                      keep_texts=False)
             return replace(verified, logged=group.entries)
         changes = [Change.model_validate(e.change) for e in group.entries]
         unit, refused = await self.engine.verify_upstream(str(group.upstream), changes)

@@ -40,6 +40,7 @@ from trustbridge.registry.batch import (
     accredited_jurisdictions,
     check_jurisdiction,
     check_shape,
+    content_digest,
     content_digest_parts,
     parse_batch_payload,
 )
@@ -207,11 +208,14 @@ class SyncEngine:
 
     # -- verification -----------------------------------------------------------------
 
-    async def verify_batch(self, jws: str, parsed: ParsedBatch | None = None) -> VerifiedBatch:
+    async def verify_batch(self, jws: str, parsed: ParsedBatch | None = None, *,
+                           keep_texts: bool = True) -> VerifiedBatch:
         """Steps 1-4 of the module docstring; raises ``InputError``/``AuthError``.
 
         ``parsed`` is ``parse_batch(jws)`` when the caller already did step 1 (the mirror
         parses every batch to compare it with the log); the JWS is parsed only once.
+        ``keep_texts``: keep each change's text in the content digest for ``apply`` to log
+        (``VerifiedBatch.change_jcs``); a mirror hands over the peer's entries instead.
         """
         # 1. parse
         if parsed is None:
@@ -219,7 +223,8 @@ class SyncEngine:
         payload = parsed.payload
         token = jws.strip()
         digest = sha256_hex(token)
-        content, texts = content_digest_parts(parsed.raw_payload)
+        content, texts = (content_digest_parts(parsed.raw_payload) if keep_texts
+                          else (content_digest(parsed.raw_payload), None))
         # 2. signature by the registry DID (kid bound to it, assertionMethod)
         try:
             await verify_parsed_by((parsed.header, parsed.raw_payload, parsed.jws),
