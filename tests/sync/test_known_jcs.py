@@ -10,7 +10,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trustbridge.registry.batch import content_digest, content_digest_parts, parse_batch_payload
+from trustbridge.registry.batch import (
+    AttributeIn,
+    Change,
+    content_digest,
+    content_digest_parts,
+    parse_batch_payload,
+)
 from trustbridge.registry.changelog import (
     SORTED_COMPACT,
     canonical,
@@ -114,3 +120,37 @@ def test_a_batch_logs_the_same_entries_with_and_without_the_texts() -> None:
     assert [(e.entry_hash, e.change_jcs) for e in with_texts] == \
         [(e.entry_hash, e.change_jcs) for e in without]
 
+
+_did = st.from_regex(r"did:[a-z0-9]{1,5}:[a-zA-Z0-9.%-]{4,12}", fullmatch=True)
+_text = st.text(max_size=12)
+
+
+@settings(max_examples=400)
+@given(st.sampled_from(["add_issuer", "update_issuer", "add_attribute", "revoke_attribute",
+                        "revoke_issuer"]), _did,
+       st.none() | st.fixed_dictionaries(
+           {"jwt": st.text(min_size=10, max_size=40),
+            "issuerType": st.sampled_from(["RootTAO", "TAO", "TI", "Revoked"])},
+           optional={"tao": st.none() | _text, "rootTao": st.none() | _text}),
+       st.none() | _text, st.booleans())
+def test_change_to_json_is_the_models_dump(op: str, did: str, attribute: dict[str, Any] | None,
+                                           attribute_id: str | None, by_name: bool) -> None:
+    data: dict[str, Any] = {"op": op, "did": did, "attribute": attribute,
+                            "attribute_id": attribute_id}
+    if attribute is not None and by_name:  # populate_by_name: field names are accepted too
+        data["attribute"] = {{"issuerType": "issuer_type", "rootTao": "root_tao"}.get(k, k): v
+                             for k, v in attribute.items()}
+    change = Change.model_validate({k: v for k, v in data.items() if v is not None or by_name})
+    dumped = change.model_dump(by_alias=True, exclude_none=True, mode="json")
+    assert change.to_json() == dumped
+    assert list(change.to_json()) == list(dumped)
+    if change.attribute is not None:
+        assert list(change.to_json()["attribute"]) == list(dumped["attribute"])
+
+
+def test_change_fields_are_the_ones_to_json_writes() -> None:
+    """A field added to ``Change`` or ``AttributeIn`` must be added to ``to_json`` too."""
+    assert list(Change.model_fields) == ["op", "did", "attribute", "attribute_id"]
+    assert [f.alias or name for name, f in AttributeIn.model_fields.items()] == [
+        "jwt", "issuerType", "tao", "rootTao"]
+    assert Change.model_config.get("extra") == AttributeIn.model_config.get("extra") == "forbid"

@@ -59,7 +59,20 @@ class Change(BaseModel):
     attribute_id: str | None = Field(default=None, max_length=256)
 
     def to_json(self) -> dict[str, Any]:
-        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+        """``model_dump(by_alias=True, exclude_none=True, mode="json")``, written out: every
+        change of a batch is dumped for its log entry (and twice by a mirror), and the
+        generic dump cost ~5 us a change (tests/sync/test_known_jcs.py compares the two)."""
+        out: dict[str, Any] = {"op": self.op, "did": self.did}
+        if (a := self.attribute) is not None:
+            attribute: dict[str, Any] = {"jwt": a.jwt, "issuerType": a.issuer_type}
+            if a.tao is not None:
+                attribute["tao"] = a.tao
+            if a.root_tao is not None:
+                attribute["rootTao"] = a.root_tao
+            out["attribute"] = attribute
+        if self.attribute_id is not None:
+            out["attribute_id"] = self.attribute_id
+        return out
 
 
 class BatchPayload(BaseModel):
