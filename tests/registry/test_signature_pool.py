@@ -46,6 +46,30 @@ async def test_pool_verdicts_equal_one_by_one() -> None:
     signature_pool.shutdown()
 
 
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs a worker pool (2+ cores)")
+async def test_verdicts_begun_ahead_equal_one_by_one() -> None:
+    """``start_many`` (step 4 handed to the workers a chunk at a time, read later) gives the
+    verdicts of ``verify``; below the pool's threshold, and for keys that need resolving,
+    nothing is begun."""
+    other = NodeKey.generate()
+    _, jobs = _jwts(signature_pool.MIN_PARALLEL + 40)
+    jobs[3] = (_forge(jobs[3][0]), jobs[3][1])
+    jobs[7] = (jobs[7][0], other.did)
+    resolved = (jobs[9][0], "did:web:example.com")  # not self-certifying: checked when read
+    verifier = ResolverSignatureVerifier(None)
+    assert await verifier.start_many(jobs[:signature_pool.MIN_PARALLEL - 1]) is None
+    ahead = await verifier.start_many([*jobs, resolved])
+    assert ahead is not None and resolved not in ahead
+    got = await ahead.take(jobs)
+    single = ResolverSignatureVerifier(None)
+    for job in jobs:
+        assert got[job] == await single.verify(*job)
+    assert not got[jobs[3]].ok and got[jobs[3]].code == "accreditation.signature_invalid"
+    assert not got[jobs[7]].ok and got[jobs[7]].code == "accreditation.kid_mismatch"
+    assert sum(v.ok for v in got.values()) == len(jobs) - 2
+    signature_pool.shutdown()
+
+
 async def test_in_process_and_pool_agree_on_refusals() -> None:
     tao, jobs = _jwts(4)
     parsed = [_jws.parse_compact_jws(jwt) for jwt, _ in jobs]

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from trustbridge.errors import InputError
-from trustbridge.registry.batch import Change, Rejection
+from trustbridge.registry.batch import ATTRIBUTE_OPS, Change, Rejection
 from trustbridge.registry.chain import (
     DEFAULT_MAX_DEPTH,
     Answer,
@@ -38,6 +38,7 @@ from trustbridge.registry.chain import (
 from trustbridge.registry.facts import (
     ChainFacts,
     ResolverSignatureVerifier,
+    SignaturesAhead,
     SignatureVerifier,
     collect_from,
     gather_chain_facts,
@@ -79,10 +80,12 @@ class _CachedRecords:
     verdicts found for the run's accreditations in bulk (``preverify``), and the chains
     above the TIs' own links, walked once per granter (``memo``)."""
 
-    def __init__(self, store: RegistryStore, verifier: SignatureVerifier) -> None:
+    def __init__(self, store: RegistryStore, verifier: SignatureVerifier,
+                 ahead: SignaturesAhead | None = None) -> None:
         self._store = store
         self._records: dict[str, IssuerRecord | None] = {}
         self._inner = verifier
+        self._ahead = ahead
         self._verdicts: dict[tuple[str, str], SignatureVerdict] = {}
         self.memo = ChainMemo()
         self.above: dict[tuple[frozenset[str], frozenset[str]], _Above] = {}
@@ -90,13 +93,18 @@ class _CachedRecords:
     async def preverify(self, attrs: Iterable[Attribute]) -> dict[tuple[str, str],
                                                                    SignatureVerdict]:
         """The verdicts of ``attrs`` (those not revoked), all at once: the verifier's
-        ``verify_many`` runs step 4 in worker processes for a large batch."""
+        ``verify_many`` runs step 4 in worker processes for a large batch; those begun
+        before the run (``ahead``) are waited for."""
         jobs = [(a.body, acc.issuer) for a in attrs
                 if not a.revoked and (acc := _parsed(a)) is not None]
+        found: dict[tuple[str, str], SignatureVerdict] = {}
+        if self._ahead is not None:
+            found = await self._ahead.take([job for job in jobs if job in self._ahead])
+            jobs = [job for job in jobs if job not in found]
         verify_many = getattr(self._inner, "verify_many", None)
         if verify_many is None or not jobs:
-            return {}
-        found: dict[tuple[str, str], SignatureVerdict] = await verify_many(jobs)
+            return found
+        found.update(await verify_many(jobs))
         return found
 
     def remember(self, verdicts: dict[tuple[str, str], SignatureVerdict]) -> None:
@@ -235,33 +243,50 @@ class RegistryStorePort:
                                      f"{change.did} has no attribute {change.attribute_id}"))
         return out
 
-    async def check_attributes(self, changes: Sequence[tuple[int, Change]], at: datetime
-                               ) -> list[Rejection]:
+    async def start_signatures(self, changes: Sequence[Change]) -> SignaturesAhead | None:
+        """The signature checks ``check_attributes`` of ``changes`` will ask for, begun now
+        in the worker processes (``ResolverSignatureVerifier.start_many``): the engine
+        checks the rest of the batch meanwhile. Only pure work is begun -- each
+        accreditation's JWS under its issuer's self-certifying key; every verdict is still
+        read, and every chain walked, by ``check_attributes``. ``None``: nothing begun."""
+        start_many = getattr(self.verifier, "start_many", None)
+        if start_many is None:
+            return None
+        jobs = [(a.jwt, acc.issuer) for change in changes
+                if change.op in ATTRIBUTE_OPS and (a := change.attribute) is not None
+                and a.issuer_type != "Revoked" and (acc := _parsed_jwt(a.jwt)) is not None]
+        ahead: SignaturesAhead | None = await start_many(jobs)
+        return ahead
+
+    async def check_attributes(self, changes: Sequence[tuple[int, Change]], at: datetime,
+                               ahead: SignaturesAhead | None = None) -> list[Rejection]:
         attrs = [(i, _attribute(change)) for i, change in changes]
         self._checked = {id(change): (change, attr)
                          for (_, change), (_, attr) in zip(changes, attrs, strict=True)}
         overlay = await self._overlay(attrs)
-        source = _CachedRecords(self.store, self.verifier)
+        source = _CachedRecords(self.store, self.verifier, ahead)
         out: list[Rejection] = []
-        # Signatures of the next slice are verified (in worker processes) while this one's
-        # chains are evaluated here.
+        # The next slice's verdicts are asked for (a task) before this one's chains are
+        # evaluated. The task runs only when an evaluation awaits, which a batch's TIs
+        # rarely do (records and verdicts at hand): the worker processes overlap the
+        # checks here when ``start_signatures`` began the batch's signatures (``ahead``).
         slices = [attrs[n:n + PREVERIFY_SLICE] for n in range(0, len(attrs), PREVERIFY_SLICE)]
-        ahead = asyncio.ensure_future(source.preverify(a for _, a in slices[0])) if slices \
+        coming = asyncio.ensure_future(source.preverify(a for _, a in slices[0])) if slices \
             else None
         try:
             for k, part in enumerate(slices):
-                assert ahead is not None
-                source.remember(await ahead)
-                ahead = (asyncio.ensure_future(source.preverify(a for _, a in slices[k + 1]))
-                         if k + 1 < len(slices) else None)
+                assert coming is not None
+                source.remember(await coming)
+                coming = (asyncio.ensure_future(source.preverify(a for _, a in slices[k + 1]))
+                          if k + 1 < len(slices) else None)
                 for i, attr in part:
                     problem = await self._attribute_problem(attr, overlay, at, source)
                     if problem is not None:
                         out.append(Rejection(i, problem[0], problem[1]))
         finally:
-            if ahead is not None:  # an evaluation raised: drop the look-ahead quietly
-                ahead.cancel()
-                ahead.add_done_callback(lambda t: t.cancelled() or t.exception())
+            if coming is not None:  # an evaluation raised: drop the look-ahead quietly
+                coming.cancel()
+                coming.add_done_callback(lambda t: t.cancelled() or t.exception())
         return out
 
     async def _overlay(self, attrs: Sequence[tuple[int, Attribute]]
@@ -472,8 +497,12 @@ def _granter(attr: Attribute) -> str | None:
 
 
 def _parsed(attr: Attribute) -> Accreditation | None:
+    return _parsed_jwt(attr.body)
+
+
+def _parsed_jwt(jwt: str) -> Accreditation | None:
     try:
-        return parse_accreditation(attr.body)
+        return parse_accreditation(jwt)
     except InputError:
         return None
 

@@ -16,8 +16,9 @@ the chain answer is then indeterminate, never accredited.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -96,6 +97,46 @@ class ResolverSignatureVerifier:
                                       else _refused(kid, refusal))
         return out
 
+    async def start_many(self, jobs: Iterable[tuple[str, str]]) -> SignaturesAhead | None:
+        """``verify_many`` of the ``jobs`` whose issuer DID is self-certifying (its key is a
+        pure function of the kid), begun now: steps 1-3 here, step 4 handed to the worker
+        processes a ``CHUNK`` at a time, for the caller to do other work while they verify.
+        ``None`` where ``verify_many`` would not use the workers for them (fewer than
+        ``MIN_PARALLEL`` not remembered, no pool): they are verified when asked, as before.
+        Other DIDs' keys are resolved when their accreditation is checked, as before."""
+        unique = [job for job in dict.fromkeys(jobs) if job[1].startswith(SELF_CERTIFYING)]
+        if not signature_pool.parallel(sum(job not in self._memo for job in unique)):
+            return None
+        ahead = SignaturesAhead()
+        todo: list[tuple[tuple[str, str], _jws.CompactJWS, PublicKey, str]] = []
+        try:
+            for n, job in enumerate(unique):
+                hit = self.remembered(*job)
+                if hit is None:
+                    prepared = await self._prepare(*job)
+                    if isinstance(prepared, SignatureVerdict):
+                        hit = self._remember(*job, prepared)
+                    else:
+                        todo.append((job, *prepared))
+                if hit is not None:
+                    ahead.known(job, hit)
+                if todo and (len(todo) == signature_pool.CHUNK or n == len(unique) - 1):
+                    answers = signature_pool.start([(jws, key) for _, jws, key, _ in todo],
+                                                   self.allowed_algs)  # a worker may begin now
+                    ahead.started(answers, functools.partial(self._verdicts, todo),
+                                  [job for job, *_ in todo])
+                    todo = []
+        except BaseException:
+            ahead.cancel()
+            raise
+        return ahead
+
+    def _verdicts(self, todo: list[tuple[tuple[str, str], _jws.CompactJWS, PublicKey, str]],
+                  answers: list[str | None]) -> list[SignatureVerdict]:
+        return [self._remember(*job, _verified(kid) if refusal is None
+                               else _refused(kid, refusal))
+                for (job, _, _, kid), refusal in zip(todo, answers, strict=True)]
+
     def _remember(self, jwt: str, issuer_did: str, verdict: SignatureVerdict
                   ) -> SignatureVerdict:
         if issuer_did.startswith(SELF_CERTIFYING) and not verdict.transient:
@@ -130,6 +171,70 @@ class ResolverSignatureVerifier:
         except (InputError, ValueError, KeyError) as exc:
             return SignatureVerdict(False, "accreditation.key_unresolved", f"{kid}: {exc}")
         return jws, key, kid
+
+
+class SignaturesAhead:
+    """Signature verdicts begun before the check that reads them (``start_many``): each
+    job's verdict, or the worker job (of up to ``CHUNK``) it is in. ``take`` waits for the
+    worker jobs it is asked about; ``cancel`` withdraws the rest (a refused batch, a failed
+    run): a job no worker has taken yet is dropped, one under way is left to finish."""
+
+    def __init__(self) -> None:
+        self._done: dict[tuple[str, str], SignatureVerdict] = {}
+        self._part: dict[tuple[str, str], tuple[_Part, int]] = {}
+        self._parts: list[_Part] = []
+
+    def known(self, job: tuple[str, str], verdict: SignatureVerdict) -> None:
+        self._done[job] = verdict
+
+    def started(self, answers: asyncio.Future[list[str | None]],
+                verdicts: Callable[[list[str | None]], list[SignatureVerdict]],
+                jobs: Sequence[tuple[str, str]]) -> None:
+        """``jobs`` are the worker job ``answers``; ``verdicts`` turns its answers into
+        theirs."""
+        part = _Part(answers, verdicts)
+        self._parts.append(part)
+        self._part.update((job, (part, n)) for n, job in enumerate(jobs))
+
+    def __contains__(self, job: object) -> bool:
+        return job in self._done or job in self._part
+
+    async def take(self, jobs: Iterable[tuple[str, str]]
+                   ) -> dict[tuple[str, str], SignatureVerdict]:
+        """The verdicts of ``jobs`` (each begun here), waiting for their worker jobs."""
+        out: dict[tuple[str, str], SignatureVerdict] = {}
+        for job in jobs:
+            found = self._done.get(job)
+            if found is None:
+                part, n = self._part[job]
+                if part.verdicts is None:
+                    answers = await part.answers
+                    if part.verdicts is None:  # (another taker may have waited for it too)
+                        part.verdicts = part.finish(answers)
+                found = part.verdicts[n]
+            out[job] = found
+        return out
+
+    def cancel(self) -> None:
+        for part in self._parts:
+            if part.verdicts is None:
+                part.answers.cancel()
+                part.answers.add_done_callback(_quiet)
+        self._parts.clear()
+        self._part.clear()
+        self._done.clear()
+
+
+@dataclass
+class _Part:
+    answers: asyncio.Future[list[str | None]]
+    finish: Callable[[list[str | None]], list[SignatureVerdict]]
+    verdicts: list[SignatureVerdict] | None = None
+
+
+def _quiet(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved: an abandoned job's failure is not logged as unhandled
 
 
 def _verified(kid: str) -> SignatureVerdict:
@@ -237,6 +342,7 @@ __all__ = [
     "RecordSource",
     "ResolverSignatureVerifier",
     "SignatureVerifier",
+    "SignaturesAhead",
     "collect_from",
     "collect_records",
     "gather_chain_facts",

@@ -41,6 +41,7 @@ from trustbridge.registry.changelog import (
     sha256_hex,
     verified_entries,
 )
+from trustbridge.registry.facts import SignaturesAhead
 from trustbridge.registry.signed import JoseError, parse_jws, verify_parsed_by
 from trustbridge.registry.sync import (
     ParsedBatch,
@@ -151,24 +152,36 @@ class Mirror:
             if (batch := _check_group(group, batches)) is not None:
                 parsed[n] = batch
         gc.freeze()  # the parsed batches are held until step 5 too (see ``long_lived``)
-        # 5. verify and apply, one group at a time
+        # 5. verify and apply, one group at a time. Once a group has verified, the next
+        #    batch's accreditation signatures begin in the worker processes (pure work:
+        #    ``start_signatures``) while this one is applied and the next one's other checks
+        #    run here; its chains are still checked after this one is applied.
         result = MirrorResult(peer, "applied", state.seq, state.seq)
-        for n, group in enumerate(groups):
-            last = group.entries[-1]
+        ahead: SignaturesAhead | None = None
+        try:
+            for n, group in enumerate(groups):
+                last = group.entries[-1]
 
-            async def advance(tx: Transaction, last: LogEntry = last) -> None:
-                await SyncStore.save_peer(tx, PeerState(
-                    peer, head.node_did, last.seq, last.entry_hash, self.clock().isoformat(),
-                    None, None, self.clock().isoformat()))
+                async def advance(tx: Transaction, last: LogEntry = last) -> None:
+                    await SyncStore.save_peer(tx, PeerState(
+                        peer, head.node_did, last.seq, last.entry_hash,
+                        self.clock().isoformat(), None, None, self.clock().isoformat()))
 
-            with gc_paused():  # as a push does (``SyncEngine.submit``)
-                unit = await self._verify_group(group, batches, parsed.pop(n, None))
-                applied = await self.engine.apply([unit], advance)
-            result.to_seq = last.seq
-            if applied[0].status == "duplicate":
-                result.duplicates += 1
-            else:
-                result.batches += 1
+                with gc_paused():  # as a push does (``SyncEngine.submit``)
+                    mine, ahead = ahead, None
+                    unit = await self._verify_group(group, batches, parsed.pop(n, None), mine)
+                    if (following := parsed.get(n + 1)) is not None:
+                        ahead = await self.engine.registry.start_signatures(
+                            following.payload.changes)
+                    applied = await self.engine.apply([unit], advance)
+                result.to_seq = last.seq
+                if applied[0].status == "duplicate":
+                    result.duplicates += 1
+                else:
+                    result.batches += 1
+        finally:
+            if ahead is not None:  # this run failed: the next batch's checks are of no use
+                ahead.cancel()
         return result
 
     async def _head(self, peer: str, state: PeerState) -> LogHead:
@@ -229,12 +242,12 @@ class Mirror:
         return raw.decode("utf-8", "replace").strip()
 
     async def _verify_group(self, group: _Group, batches: dict[str, str],
-                            parsed: ParsedBatch | None) -> Unit:
+                            parsed: ParsedBatch | None, ahead: SignaturesAhead | None) -> Unit:
         # the group's entries go along: the engine writes them as they are where they are
         # what our own log would chain (a mirror of one peer), instead of hashing again
         if group.batch_digest is not None:
             verified = await self.engine.verify_batch(batches[group.batch_digest], parsed,
-                                                      keep_texts=False)
+                                                      keep_texts=False, ahead=ahead)
             return replace(verified, logged=group.entries)
         changes = [Change.model_validate(e.change) for e in group.entries]
         unit, refused = await self.engine.verify_upstream(str(group.upstream), changes)

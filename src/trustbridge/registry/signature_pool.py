@@ -142,13 +142,51 @@ def _der(key: PublicKey) -> bytes:
                             serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
+def _work(items: Sequence[tuple[_jws.CompactJWS, PublicKey]]) -> list[Job]:
+    ders: dict[int, bytes] = {}
+    return [(jws.header, jws.signing_input, jws.signature,
+             ders.get(id(key)) or ders.setdefault(id(key), _der(key))) for jws, key in items]
+
+
+def parallel(count: int) -> bool:
+    """Whether ``verify_many`` of ``count`` items would use the worker processes."""
+    return count >= MIN_PARALLEL and _executor() is not None
+
+
+def start(items: Sequence[tuple[_jws.CompactJWS, PublicKey]], allowed_algs: frozenset[str]
+          ) -> asyncio.Future[list[str | None]]:
+    """``verify_many`` of ``items`` (at most ``CHUNK``: one worker's share) begun now in a
+    worker process, for a caller that has other work meanwhile (``parallel`` said the pool
+    is there); its answers come in order. Cancelling the future withdraws the job if no
+    worker has taken it yet. A broken pool: verified in this process when awaited."""
+    work = _work(items)
+    pool = _executor()
+    if pool is None:
+        return asyncio.ensure_future(_here(work, allowed_algs))
+    return asyncio.ensure_future(_answers(
+        asyncio.get_running_loop().run_in_executor(pool, verify_chunk, work, allowed_algs),
+        work, allowed_algs))
+
+
+async def _here(work: list[Job], allowed_algs: frozenset[str]) -> list[str | None]:
+    return verify_chunk(work, allowed_algs)
+
+
+async def _answers(answers: asyncio.Future[list[str | None]], work: list[Job],
+                   allowed_algs: frozenset[str]) -> list[str | None]:
+    try:
+        return await answers
+    except BrokenProcessPool:  # as in ``verify_many``
+        log.warning("signature worker pool broke; verifying in process")
+        shutdown()
+        return verify_chunk(work, allowed_algs)
+
+
 async def verify_many(items: Sequence[tuple[_jws.CompactJWS, PublicKey]],
                       allowed_algs: frozenset[str]) -> list[str | None]:
     """``verify_jws`` over every ``(jws, key)``, in worker processes when there are many;
     one answer per item, in order (``None`` = the signature verifies)."""
-    ders: dict[int, bytes] = {}
-    work = [(jws.header, jws.signing_input, jws.signature,
-             ders.get(id(key)) or ders.setdefault(id(key), _der(key))) for jws, key in items]
+    work = _work(items)
     pool = _executor() if len(work) >= MIN_PARALLEL else None
     if pool is None:
         return verify_chunk(work, allowed_algs)
@@ -165,4 +203,4 @@ async def verify_many(items: Sequence[tuple[_jws.CompactJWS, PublicKey]],
     return [answer for chunk in answers for answer in chunk]
 
 
-__all__ = ["MIN_PARALLEL", "shutdown", "verify_chunk", "verify_many"]
+__all__ = ["CHUNK", "MIN_PARALLEL", "parallel", "shutdown", "start", "verify_chunk", "verify_many"]

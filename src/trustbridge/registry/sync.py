@@ -53,6 +53,7 @@ from trustbridge.registry.changelog import (
     known_jcs,
     sha256_hex,
 )
+from trustbridge.registry.facts import SignaturesAhead
 from trustbridge.registry.signed import JoseError, NodeKey, parse_jws, verify_parsed_by
 from trustbridge.registry.sync_store import BatchRecord, SyncStore
 from trustbridge.store.interface import Transaction
@@ -75,10 +76,16 @@ class RegistryPort(Protocol):
         unknown issuer), for deciding who may revoke it."""
         ...
 
-    async def check_attributes(self, changes: Sequence[tuple[int, Change]], at: datetime
-                               ) -> list[Rejection]:
+    async def start_signatures(self, changes: Sequence[Change]) -> SignaturesAhead | None:
+        """Begin verifying the accreditation signatures that ``check_attributes`` of
+        ``changes`` will read (pure work, in worker processes); ``None``: nothing begun."""
+        ...
+
+    async def check_attributes(self, changes: Sequence[tuple[int, Change]], at: datetime,
+                               ahead: SignaturesAhead | None = None) -> list[Rejection]:
         """Verify every accreditation in ``changes`` (signature + chain) against the registry
-        as it would be once all ``changes`` are applied; one ``Rejection`` per bad change."""
+        as it would be once all ``changes`` are applied; one ``Rejection`` per bad change.
+        ``ahead``: verdicts begun by ``start_signatures`` (each still read here)."""
         ...
 
     async def check_targets(self, changes: Sequence[tuple[int, Change]]) -> list[Rejection]:
@@ -209,14 +216,26 @@ class SyncEngine:
     # -- verification -----------------------------------------------------------------
 
     async def verify_batch(self, jws: str, parsed: ParsedBatch | None = None, *,
-                           keep_texts: bool = True) -> VerifiedBatch:
+                           keep_texts: bool = True, ahead: SignaturesAhead | None = None
+                           ) -> VerifiedBatch:
         """Steps 1-4 of the module docstring; raises ``InputError``/``AuthError``.
 
         ``parsed`` is ``parse_batch(jws)`` when the caller already did step 1 (the mirror
         parses every batch to compare it with the log); the JWS is parsed only once.
         ``keep_texts``: keep each change's text in the content digest for ``apply`` to log
         (``VerifiedBatch.change_jcs``); a mirror hands over the peer's entries instead.
+        ``ahead``: ``start_signatures`` of this batch's changes, begun by the caller (the
+        mirror, while the batch before is applied); else step 4 begins them itself. Either
+        way they are withdrawn when this returns or raises (taken, or of no more use).
         """
+        try:
+            return await self._verify_batch(jws, parsed, keep_texts, ahead)
+        finally:
+            if ahead is not None:
+                ahead.cancel()
+
+    async def _verify_batch(self, jws: str, parsed: ParsedBatch | None, keep_texts: bool,
+                            ahead: SignaturesAhead | None) -> VerifiedBatch:
         # 1. parse
         if parsed is None:
             parsed = parse_batch(jws)
@@ -244,8 +263,15 @@ class SyncEngine:
         if allowed is None:
             raise AuthError(f"{payload.registry} is not an authorised registry here",
                             code="batch.not_authorised", forbidden=True)
-        # 4. every change
-        rejections = await self.check_changes(payload.changes, allowed, at)
+        # 4. every change; the accreditations' signatures are verified in worker processes
+        #    while the rest is checked here
+        if ahead is None:
+            ahead = await self.registry.start_signatures(payload.changes)
+        try:
+            rejections = await self.check_changes(payload.changes, allowed, at, ahead)
+        finally:
+            if ahead is not None:
+                ahead.cancel()
         if rejections:
             raise InputError(
                 f"{len(rejections)} of {len(payload.changes)} changes refused; nothing applied",
@@ -263,8 +289,8 @@ class SyncEngine:
             return set(configured)
         return await self.registry.jurisdictions_of(registry_did, at)
 
-    async def check_changes(self, changes: Sequence[Change], allowed: set[str], at: datetime
-                            ) -> list[Rejection]:
+    async def check_changes(self, changes: Sequence[Change], allowed: set[str], at: datetime,
+                            ahead: SignaturesAhead | None = None) -> list[Rejection]:
         rejections: dict[int, Rejection] = {}
         with_attrs: list[tuple[int, Change]] = []
         for i, change in enumerate(changes):
@@ -289,7 +315,7 @@ class SyncEngine:
         for rej in await self.registry.check_targets(indexed):
             rejections.setdefault(rej.index, rej)
         for rej in await self.registry.check_attributes(
-                [(i, c) for i, c in indexed if c.op in ATTRIBUTE_OPS], at):
+                [(i, c) for i, c in indexed if c.op in ATTRIBUTE_OPS], at, ahead):
             rejections.setdefault(rej.index, rej)
         return [rejections[i] for i in sorted(rejections)]
 
