@@ -19,6 +19,7 @@ from trustbridge.errors import TrustBridgeError
 from trustbridge.hr.digests import canonical_json
 from trustbridge.hr.items import ItemOutcome, input_of, minimised, parse_item, presented, problem_of
 from trustbridge.hr.receipts import ReceiptSigner
+from trustbridge.runtime.outcome import discard_outcome
 from trustbridge.status.fetcher import RawStatusList, StatusListFetcher
 from trustbridge.verify.pipeline import Verifier
 
@@ -37,7 +38,7 @@ class SharedStatusLists(StatusListFetcher):
         flight = self._flights.get(url)
         if flight is None:
             flight = asyncio.ensure_future(self._inner.fetch_list(url))
-            flight.add_done_callback(lambda f: f.cancelled() or f.exception())
+            flight.add_done_callback(discard_outcome)
             self._flights[url] = flight
         return await asyncio.shield(flight)
 

@@ -54,6 +54,7 @@ from trustbridge.registry.model import (
     parse_accreditation,
 )
 from trustbridge.registry.store import RegistryStore, RegistryWriter
+from trustbridge.runtime.outcome import discard_outcome
 from trustbridge.store.interface import Transaction
 
 PROBE_PREFIX = "did:trustbridge-sync-probe:"
@@ -286,7 +287,7 @@ class RegistryStorePort:
         finally:
             if coming is not None:  # an evaluation raised: drop the look-ahead quietly
                 coming.cancel()
-                coming.add_done_callback(lambda t: t.cancelled() or t.exception())
+                coming.add_done_callback(discard_outcome)
         return out
 
     async def _overlay(self, attrs: Sequence[tuple[int, Attribute]]

@@ -30,6 +30,7 @@ from trustbridge.registry import signature_pool
 from trustbridge.registry.chain import DEFAULT_MAX_DEPTH, SignatureVerdict
 from trustbridge.registry.model import IssuerRecord, parse_accreditation
 from trustbridge.registry.signed import SELF_CERTIFYING, KeyMemo, bind_kid
+from trustbridge.runtime.outcome import discard_outcome
 
 _MEMO_SIZE = 10_000
 
@@ -219,7 +220,7 @@ class SignaturesAhead:
         for part in self._parts:
             if part.verdicts is None:
                 part.answers.cancel()
-                part.answers.add_done_callback(_quiet)
+                part.answers.add_done_callback(discard_outcome)
         self._parts.clear()
         self._part.clear()
         self._done.clear()
@@ -230,11 +231,6 @@ class _Part:
     answers: asyncio.Future[list[str | None]]
     finish: Callable[[list[str | None]], list[SignatureVerdict]]
     verdicts: list[SignatureVerdict] | None = None
-
-
-def _quiet(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled():
-        future.exception()  # retrieved: an abandoned job's failure is not logged as unhandled
 
 
 def _verified(kid: str) -> SignatureVerdict:

@@ -21,6 +21,8 @@ import asyncio
 from collections.abc import Callable, Coroutine, Hashable
 from typing import Any, Generic, TypeVar
 
+from trustbridge.runtime.outcome import discard_outcome
+
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
 
@@ -42,8 +44,7 @@ class SingleFlight(Generic[K, T]):
     def _landed(self, key: K, task: asyncio.Task[T]) -> None:
         if self._inflight.get(key) is task:
             del self._inflight[key]
-        if not task.cancelled():  # taken, so a read nobody waited for is not logged as lost
-            task.exception()
+        discard_outcome(task)  # a read nobody waited for is not logged as lost
 
     def cancel(self) -> None:
         """Cancel every read in flight (on shutdown)."""

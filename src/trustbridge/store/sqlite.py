@@ -16,6 +16,7 @@ from typing import Any
 import aiosqlite
 
 from trustbridge.errors import InfrastructureError
+from trustbridge.runtime.outcome import discard_outcome
 from trustbridge.store.interface import Row, Transaction, insert_sql
 from trustbridge.store.migrations import MIGRATIONS, for_dialect
 
@@ -55,12 +56,6 @@ class _SQLiteTx:
             row = await cur.fetchone()
             names = [d[0] for d in cur.description or ()]
         return None if row is None else dict(zip(names, row, strict=True))
-
-
-def _consume(future: asyncio.Future[Any]) -> None:
-    """Retrieve a background future's outcome so asyncio does not log it as lost."""
-    if not future.cancelled():
-        future.exception()
 
 
 class SQLiteDatabase:
@@ -128,7 +123,7 @@ class SQLiteDatabase:
             pass
         except asyncio.CancelledError:
             # cancelled again: the ROLLBACK stays queued ahead of any later request
-            rollback.add_done_callback(_consume)
+            rollback.add_done_callback(discard_outcome)
             raise
 
     async def execute(self, sql: str, *args: Any) -> None:
