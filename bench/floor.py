@@ -53,6 +53,16 @@ from common import ServedApp, free_port, process_cpu_seconds, wait_until_healthy
 from crypto_limit import measure  # noqa: E402
 from scaling import WRK_SCRIPT, check_and_warm, make_workload, request_bodies, wrk_peak  # noqa: E402
 
+# The serving part both apps share: ``verify`` answers POST /v1/verify, on argv[1]'s port.
+SERVE = """
+async def health(request):
+    return web.Response(text="ok")
+app = web.Application(client_max_size=2 ** 22)
+app.router.add_post("/v1/verify", verify)
+app.router.add_get("/health", health)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+"""
+
 FLOOR_APP = """
 import json, sys
 from aiohttp import web
@@ -63,12 +73,6 @@ async def verify(request):
     if parse:
         json.loads(body)
     return web.Response(body=reply, content_type="application/json")
-async def health(request):
-    return web.Response(text="ok")
-app = web.Application(client_max_size=2 ** 22)
-app.router.add_post("/v1/verify", verify)
-app.router.add_get("/health", health)
-web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
 """
 
 
@@ -111,12 +115,6 @@ async def verify(request):
     text = json.dumps(report)
     report["pad"] = "x" * max(0, size - len(text) - 10)
     return web.Response(text=json.dumps(report), content_type="application/json")
-async def health(request):
-    return web.Response(text="ok")
-app = web.Application(client_max_size=2 ** 22)
-app.router.add_post("/v1/verify", verify)
-app.router.add_get("/health", health)
-web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
 """
 
 
@@ -125,7 +123,7 @@ class FloorApp:
 
     def __init__(self, size: int, mode: str) -> None:
         self.port = free_port()
-        code = LEAN_APP if mode == "lean" else FLOOR_APP
+        code = (LEAN_APP if mode == "lean" else FLOOR_APP) + SERVE
         self.args = [sys.executable, "-c", code, str(self.port), str(size), mode]
         self.proc: subprocess.Popen[bytes] | None = None
 
